@@ -1,0 +1,44 @@
+# The one door to the project. `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEMO_AS_OF ?= 2026-11-26
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo validate-conformant test lint format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install aimsgraph with its pinned dependencies
+
+demo: $(STAMP) ## Validate the example organisation (Kestrel Financial) and print its gaps
+	$(BIN)/aimsgraph validate examples/kestrel --as-of $(DEMO_AS_OF) --fail-on never
+
+validate-conformant: $(STAMP) ## Validate the remediated example, which conforms
+	$(BIN)/aimsgraph validate examples/kestrel-remediated --as-of $(DEMO_AS_OF)
+
+lint: $(STAMP) ## ruff (lint and format check) and mypy --strict on src
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src
+
+format: $(STAMP) ## Format and autofix with ruff
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+test: lint ## Lint, then run the test suite
+	$(BIN)/pytest -q
+
+bench: $(STAMP) ## Time validation of the example (see bench/)
+	$(BIN)/python bench/validate_example.py
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

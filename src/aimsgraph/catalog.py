@@ -1,0 +1,56 @@
+"""The requirement catalogues (one SKOS scheme per framework edition), read from the ontology graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Graph
+
+from aimsgraph.model import Requirement
+
+_CATALOGUE_QUERY = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX aims: <https://w3id.org/aimsgraph/ns#>
+SELECT ?requirement ?notation ?title ?framework ?sort WHERE {
+    ?requirement skos:notation ?notation ; skos:prefLabel ?title ; skos:inScheme ?scheme .
+    ?scheme skos:prefLabel ?framework .
+    OPTIONAL { ?requirement aims:sortKey ?sort . }
+}"""
+
+_REQUIRED_BY_QUERY = """
+PREFIX aims: <https://w3id.org/aimsgraph/ns#>
+SELECT ?item ?requirement WHERE { ?item aims:requiredBy ?requirement . }"""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every catalogued requirement by IRI, and which catalogued requirement calls for other items."""
+
+    requirements: dict[str, Requirement]
+    order: dict[str, int]
+    required_by: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> Catalog:
+        """Give the catalogue held in ``graph`` (the ontology with its catalogs/)."""
+        requirements: dict[str, Requirement] = {}
+        order: dict[str, int] = {}
+        for row in graph.query(_CATALOGUE_QUERY):
+            iri, notation, title, framework, sort = (str(term) if term is not None else None for term in row)  # type: ignore[union-attr]
+            assert iri is not None and notation is not None and title is not None and framework is not None
+            requirements[iri] = Requirement(iri, notation, title, framework)
+            order[iri] = int(sort) if sort is not None else 1_000_000
+        required_by: dict[str, list[str]] = {}
+        for item, requirement in graph.query(_REQUIRED_BY_QUERY):  # type: ignore[misc]
+            required_by.setdefault(str(item), []).append(str(requirement))
+        return cls(requirements, order, {k: tuple(sorted(v)) for k, v in required_by.items()})
+
+    def resolve(self, *, specific: list[str], general: list[str]) -> tuple[Requirement, ...]:
+        """Give the catalogued requirements a finding concerns: first those its value names (or is
+        required by), then those its rule enforces, each group in reading order, without repeats."""
+        found: dict[str, Requirement] = {}
+        for group in (specific, general):
+            candidates = {c for iri in group for c in (iri, *self.required_by.get(iri, ())) if c in self.requirements}
+            for iri in sorted(candidates - found.keys(), key=lambda c: self.order.get(c, 0)):
+                found[iri] = self.requirements[iri]
+        return tuple(found.values())

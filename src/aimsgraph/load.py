@@ -1,0 +1,204 @@
+"""Reading AIMS data: finding the files, parsing them with Oxigraph, and remembering where each
+subject was written.
+
+Oxigraph parses (fast, and its errors carry line and column); the triples are then handed to
+rdflib, which pySHACL needs. Input is read as bytes and parsed with an explicit format and base
+IRI, so a parser never opens a file or a URL of its own accord.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+from rdflib.term import Node
+
+from aimsgraph import locate
+from aimsgraph.errors import InputError, UsageError
+from aimsgraph.formats import RdfFormat
+from aimsgraph.model import SourceLocation
+
+STDIN = "-"
+_XSD_STRING = str(XSD.string)
+_RDF_LANG_STRING = str(RDF.langString)
+_RDF_TYPE = str(RDF.type)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input to be parsed: its display name, bytes, format and base IRI."""
+
+    name: str
+    content: bytes
+    rdf_format: RdfFormat
+    base_iri: str
+
+
+@dataclass
+class LoadedData:
+    """The triples of all inputs in one rdflib graph, with the places subjects were written."""
+
+    graph: Graph
+    sources: list[str] = field(default_factory=list)
+    prefixes: dict[str, str] = field(default_factory=dict)
+    _lines: dict[str, list[SourceLocation]] = field(default_factory=dict)
+    _typed_in: dict[str, set[str]] = field(default_factory=dict)
+    _texts: dict[str, tuple[str, RdfFormat]] = field(default_factory=dict)
+
+    def location(self, iri: str) -> SourceLocation | None:
+        """Give where ``iri`` is defined: the first file that states its type, else its first mention."""
+        candidates = self._lines.get(iri, [])
+        for candidate in candidates:
+            if iri in self._typed_in.get(candidate.file, set()):
+                return candidate
+        if candidates:
+            return candidates[0]
+        for name, (text, _) in self._texts.items():
+            line = locate.first_mention(text, iri)
+            if line is not None:
+                return SourceLocation(name, line)
+        return None
+
+
+def collect(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> list[SourceFile]:
+    """Give the RDF inputs named by ``paths``: files, directories searched recursively, or ``-``.
+
+    :raises UsageError: a path does not exist, a directory holds no RDF file, or a file's format
+        cannot be told from its extension.
+    """
+    if not paths:
+        raise UsageError("no input: give at least one file, directory or '-'")
+    sources: list[SourceFile] = []
+    for raw in paths:
+        if raw == STDIN:
+            rdf_format = input_format or RdfFormat.TURTLE
+            sources.append(SourceFile("<stdin>", sys.stdin.buffer.read(), rdf_format, "urn:aimsgraph:stdin#"))
+            continue
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"{raw}: no such file or directory")
+        if path.is_dir():
+            found = list(_walk(path))
+            if not found:
+                raise UsageError(f"{raw}: directory holds no RDF file (.ttl, .trig, .nt, .nq, .jsonld, .rdf, .owl)")
+            sources.extend(_read(file, input_format or RdfFormat.from_path(file)) for file in found)
+        else:
+            rdf_format = input_format or RdfFormat.from_path(path)
+            if rdf_format is None:
+                raise UsageError(f"{raw}: cannot tell the RDF format from the extension; use --input-format")
+            sources.append(_read(path, rdf_format))
+    return sources
+
+
+def _walk(directory: Path) -> Iterable[Path]:
+    """Yield RDF files under ``directory`` in a stable order, following symlinks but never looping."""
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(directory, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            candidate = Path(root, name)
+            if not name.startswith(".") and RdfFormat.from_path(candidate) is not None:
+                yield candidate
+
+
+def _read(path: Path, rdf_format: RdfFormat | None) -> SourceFile:
+    if rdf_format is None:  # _walk only yields files with a known extension
+        raise UsageError(f"{path}: cannot tell the RDF format from the extension; use --input-format")
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+    return SourceFile(str(path), content, rdf_format, path.resolve().as_uri())
+
+
+def load(sources: Sequence[SourceFile], *, graph: Graph | None = None) -> LoadedData:
+    """Parse every source into one graph (named graphs are merged) and index where subjects are.
+
+    :raises InputError: a source is not well-formed in its format; the error names file, line, column.
+    """
+    data = LoadedData(graph if graph is not None else Graph())
+    for source in sources:
+        typed = _parse_into(data.graph, source, data.prefixes)
+        data.sources.append(source.name)
+        data._typed_in[source.name] = typed
+        text = source.content.decode("utf-8", errors="replace")
+        for iri, line in locate.subject_lines(text, source.rdf_format, source.base_iri).items():
+            data._lines.setdefault(iri, []).append(SourceLocation(source.name, line))
+        if source.rdf_format in (RdfFormat.JSONLD, RdfFormat.RDFXML):
+            data._texts[source.name] = (text, source.rdf_format)
+    return data
+
+
+def parse_graph(source: SourceFile) -> Graph:
+    """Parse one source into a new rdflib graph.
+
+    :raises InputError: the source is not well-formed.
+    """
+    graph = Graph()
+    _parse_into(graph, source, {})
+    return graph
+
+
+def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str]) -> set[str]:
+    """Add the source's triples to ``graph`` and its prefixes to ``prefixes``; give the IRIs it types."""
+    _refuse_xml_entities(source)
+    typed: set[str] = set()
+    try:
+        quads = pyoxigraph.parse(
+            source.content, source.rdf_format.oxigraph, base_iri=source.base_iri, rename_blank_nodes=True
+        )
+        for quad in quads:
+            subject = _to_rdflib(quad.subject)
+            predicate = URIRef(quad.predicate.value)
+            graph.add((subject, predicate, _to_rdflib(quad.object)))
+            if quad.predicate.value == _RDF_TYPE and isinstance(subject, URIRef):
+                typed.add(str(subject))
+        for prefix, namespace in quads.prefixes.items():
+            prefixes.setdefault(prefix, namespace)
+    except SyntaxError as error:
+        raise InputError(_problem(error), source=source.name, line=error.lineno, column=error.offset) from None
+    except (ValueError, OSError) as error:
+        raise InputError(str(error), source=source.name) from None
+    return typed
+
+
+def _refuse_xml_entities(source: SourceFile) -> None:
+    # An internal entity in RDF/XML can expand a few hundred bytes into gigabytes; RDF never needs one.
+    if source.rdf_format is RdfFormat.RDFXML:
+        head = source.content.replace(b"\x00", b"").upper()
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise InputError("RDF/XML with a DOCTYPE or ENTITY declaration is refused", source=source.name)
+
+
+def _problem(error: SyntaxError) -> str:
+    message = error.msg or str(error)
+    prefix = "Parser error at line "
+    if message.startswith(prefix) and ": " in message:
+        message = message.split(": ", 1)[1]
+    return message
+
+
+def _to_rdflib(term: object) -> Node:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        datatype = term.datatype.value
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if datatype in (_XSD_STRING, _RDF_LANG_STRING):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise ValueError("RDF 1.2 triple terms are not supported")

@@ -1,0 +1,140 @@
+"""Where each subject is written in its source file, so a finding can point at file:line.
+
+Parsers give no positions for triples, so this module scans the source text itself. For Turtle and
+TriG it runs a small tokenizer that knows where a statement starts (the only place a subject can
+stand) and resolves prefixed names and relative IRIs as the parser did. N-Triples and N-Quads
+have one statement per line. For JSON-LD and RDF/XML it finds the line that first names the IRI.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from aimsgraph.formats import RdfFormat
+
+_TURTLE_TOKEN = re.compile(
+    r"""
+      (?P<ws>[ \t\r\n]+)
+    | (?P<comment>\#[^\n]*)
+    | (?P<longstring>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')
+    | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<directive>@prefix|@base)
+    | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+    | (?P<datatype>\^\^)
+    | (?P<punct>[.;,\[\](){}])
+    | (?P<word>[^\s;,\[\](){}"'<>\#^]+?(?=[.]?(?:[\s;,\[\](){}"'<>\#^]|$)))
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
+
+
+def subject_lines(text: str, rdf_format: RdfFormat, base_iri: str) -> dict[str, int]:
+    """Give, for each IRI written as a subject in ``text``, the line (1-based) where it first is."""
+    if rdf_format in (RdfFormat.TURTLE, RdfFormat.TRIG):
+        return _turtle_subjects(text, base_iri)
+    if rdf_format in (RdfFormat.NTRIPLES, RdfFormat.NQUADS):
+        return _line_subjects(text)
+    return {}
+
+
+def first_mention(text: str, iri: str) -> int | None:
+    """Give the line where ``iri`` (or its local name, quoted) is first mentioned, for JSON-LD and RDF/XML."""
+    for needle in (iri, _local_name(iri)):
+        if not needle:
+            continue
+        for quote in ('"', "'"):
+            position = text.find(f"{quote}{needle}{quote}")
+            if position < 0 and needle != iri:
+                position = text.find(f"{quote}#{needle}{quote}")
+            if position >= 0:
+                return text.count("\n", 0, position) + 1
+    return None
+
+
+def _local_name(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[cut + 1 :] if cut >= 0 else ""
+
+
+def _line_subjects(text: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.lstrip()
+        if stripped.startswith("<"):
+            end = stripped.find(">")
+            if end > 0:
+                found.setdefault(stripped[1:end], number)
+    return found
+
+
+def _turtle_subjects(text: str, base_iri: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    prefixes: dict[str, str] = {}
+    base = base_iri
+    line = 1
+    at_statement_start = True
+    depth = 0  # inside [ ] or ( ): a '.' cannot end a statement there
+    pending: list[str] = []  # the tokens of a directive being read
+    for match in _TURTLE_TOKEN.finditer(text):
+        kind = match.lastgroup
+        token = match.group()
+        token_line = line
+        line += token.count("\n")
+        if kind in ("ws", "comment"):
+            continue
+        if pending:
+            pending.append(token)
+            if len(pending) == _directive_length(pending[0]):
+                base = _apply_directive(pending, prefixes, base)
+                pending = []
+                at_statement_start = True
+            continue
+        if kind == "directive" or (kind == "word" and token.upper() in ("PREFIX", "BASE") and at_statement_start):
+            pending = [token]
+            continue
+        if kind == "punct":
+            if token in "[(":
+                depth += 1
+                at_statement_start = False
+            elif token in "])":
+                depth -= 1
+            elif token == "." and depth == 0:
+                at_statement_start = True
+            elif token in "{}":
+                at_statement_start = True
+            continue
+        if not at_statement_start:
+            continue
+        if kind == "word" and token.upper() == "GRAPH":
+            continue
+        iri = None
+        if kind == "iri":
+            iri = urljoin(base, token[1:-1]) if base else token[1:-1]
+        elif kind == "word" and ":" in token and not token.startswith("_:"):
+            prefix, _, local = token.partition(":")
+            if prefix in prefixes:
+                iri = prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
+        if iri is not None:
+            found.setdefault(iri, token_line)
+        at_statement_start = False
+    return found
+
+
+def _directive_length(keyword: str) -> int:
+    """Give how many tokens a directive has: PREFIX p: <iri>, with a closing '.' in the @ form."""
+    length = 3 if keyword.lower().lstrip("@") == "prefix" else 2
+    return length + 1 if keyword.startswith("@") else length
+
+
+def _apply_directive(tokens: list[str], prefixes: dict[str, str], base: str) -> str:
+    """Apply a prefix or base directive; give the base IRI in force after it."""
+    target = tokens[-1] if not tokens[0].startswith("@") else tokens[-2]
+    iri = urljoin(base, target[1:-1]) if base else target[1:-1]
+    if tokens[0].lower().lstrip("@") == "prefix":
+        prefixes[tokens[1].rstrip(":")] = iri
+        return base
+    return iri

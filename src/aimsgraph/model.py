@@ -1,0 +1,112 @@
+"""Typed, immutable results of the core: findings and validation reports.
+
+Records know nothing of output formats; renderers in :mod:`aimsgraph.render` turn them into text
+or JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """SHACL severities, ordered so that a threshold compares with ``>=``."""
+
+    INFO = 1
+    WARNING = 2
+    VIOLATION = 3
+
+    @property
+    def label(self) -> str:
+        """Give the lower-case name used in outputs and on the command line."""
+        return self.name.lower()
+
+
+class FailOn(enum.Enum):
+    """The lowest severity that makes a validation run fail (``never`` disables failing)."""
+
+    VIOLATION = "violation"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+    @property
+    def threshold(self) -> Severity | None:
+        """Give the severity at or above which the run fails, or ``None`` for never."""
+        return None if self is FailOn.NEVER else Severity[self.name]
+
+
+class Inference(enum.Enum):
+    """Which entailment to compute on a copy of the data before validation."""
+
+    NONE = "none"
+    RDFS = "rdfs"
+    OWLRL = "owlrl"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A catalogued clause or control that a finding is about."""
+
+    iri: str
+    notation: str
+    title: str
+    framework: str
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where in the input a resource is defined."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL validation result, enriched with its rule's metadata and its source location."""
+
+    rule: str
+    rule_title: str
+    severity: Severity
+    message: str
+    focus_node: str
+    path: str | None
+    value: str | None
+    requirements: tuple[Requirement, ...]
+    remediation: str
+    location: SourceLocation | None
+    ai_system: str | None
+    ai_system_label: str | None
+    focus_label: str | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        """Give a key that orders findings reproducibly across runs."""
+        return (self.ai_system or "", self.rule, self.focus_node, self.path or "", self.value or "")
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of validating an AIMS graph as of a date."""
+
+    as_of: dt.date
+    sources: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    triples: int
+    shapes: int
+    inference: Inference
+    counts: dict[Severity, int] = field(default_factory=dict)
+    prefixes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def conforms(self) -> bool:
+        """Give whether the data has no finding at all, as SHACL defines conformance."""
+        return not self.findings
+
+    def fails(self, fail_on: FailOn) -> bool:
+        """Give whether any finding is at or above the ``fail_on`` threshold."""
+        threshold = fail_on.threshold
+        return threshold is not None and any(f.severity >= threshold for f in self.findings)

@@ -1,0 +1,94 @@
+"""The validation report as text for a terminal: findings grouped by AI system, then by clause."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import groupby
+
+from aimsgraph.model import FailOn, Finding, Severity, ValidationReport
+
+Compact = Callable[[str | None], str]
+
+_MANAGEMENT_SYSTEM = "The management system as a whole"
+
+
+def render(report: ValidationReport, *, fail_on: FailOn) -> str:
+    """Give the report as plain text lines."""
+    compact = _compactor(report.prefixes)
+    lines = [
+        f"aimsgraph validate: {len(report.sources)} file(s), {report.triples} triples, "
+        f"{report.shapes} shapes, as of {report.as_of.isoformat()}, inference {report.inference.value}",
+        "",
+    ]
+    by_system = sorted(report.findings, key=lambda f: (f.ai_system is not None, f.ai_system_label or f.ai_system or ""))
+    for system, system_findings in groupby(by_system, key=lambda f: f.ai_system):
+        findings = list(system_findings)
+        label = findings[0].ai_system_label
+        heading = f"AI system {label} ({compact(system)})" if system and label else f"AI system {compact(system)}" if system else _MANAGEMENT_SYSTEM
+        lines.append(heading)
+        lines.append("=" * min(len(heading), 100))
+        for (notation, title), clause_findings in groupby(sorted(findings, key=_clause_key), key=_clause):
+            lines.append(f"  {notation}  {title}")
+            for finding in clause_findings:
+                lines.extend(_finding_lines(finding, compact))
+        lines.append("")
+    lines.append(_summary(report, fail_on))
+    return "\n".join(lines) + "\n"
+
+
+def _clause(finding: Finding) -> tuple[str, str]:
+    if not finding.requirements:
+        return ("-", "not tied to a catalogued requirement")
+    primary = finding.requirements[0]
+    return (primary.notation, primary.title)
+
+
+def _clause_key(finding: Finding) -> tuple[int, str, int, str]:
+    notation, _ = _clause(finding)
+    # Clause ids sort numerically part by part (9.2 before 10.1); Annex A after the clauses.
+    parts = notation.removeprefix("A.").split(".")
+    numeric = [int(p) for p in parts if p.isdigit()]
+    return (1 if notation.startswith("A.") else 0, ".".join(f"{n:04d}" for n in numeric), -finding.severity, finding.sort_key[2])
+
+
+def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
+    ids = ", ".join(r.notation for r in finding.requirements)
+    focus = compact(finding.focus_node)
+    if finding.focus_label:
+        focus += f" ({finding.focus_label})"
+    lines = [
+        f"    {finding.severity.label.upper():<9} {finding.message}",
+        f"              rule {finding.rule}{f' [{ids}]' if ids else ''}",
+        f"              focus {focus}",
+    ]
+    if finding.path:
+        lines.append(f"              path {compact(finding.path.strip('<>')) if finding.path.startswith('<') else finding.path}")
+    if finding.value is not None:
+        lines.append(f"              value {compact(finding.value)}")
+    if finding.location:
+        lines.append(f"              at {finding.location.file}:{finding.location.line}")
+    if finding.remediation:
+        lines.append(f"              fix {finding.remediation}")
+    return lines
+
+
+def _summary(report: ValidationReport, fail_on: FailOn) -> str:
+    counts = ", ".join(f"{report.counts.get(s, 0)} {s.label}" for s in sorted(Severity, reverse=True))
+    if report.conforms:
+        return f"Conforms: no findings ({counts})."
+    verdict = "FAIL" if report.fails(fail_on) else "pass"
+    return f"{len(report.findings)} finding(s): {counts}. Result: {verdict} (--fail-on {fail_on.value})."
+
+
+def _compactor(prefixes: tuple[tuple[str, str], ...]) -> Compact:
+    ordered = sorted(prefixes, key=lambda pair: -len(pair[1]))
+
+    def compact(iri: str | None) -> str:
+        if iri is None:
+            return ""
+        for prefix, namespace in ordered:
+            if namespace and iri.startswith(namespace) and len(iri) > len(namespace):
+                return f"{prefix}:{iri[len(namespace):]}"
+        return iri if iri.startswith("_:") else f"<{iri}>"
+
+    return compact

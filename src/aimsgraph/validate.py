@@ -1,0 +1,246 @@
+"""Validation of an AIMS graph with SHACL: the core that every face calls.
+
+The data is copied, joined with the ontology and catalogues and a validation-context node that
+carries the as-of date (so no shape reads a clock), optionally closed under inference, and checked
+against the bundled shapes plus the user's. Each SHACL result becomes a :class:`Finding` with its
+rule's metadata, the catalogued requirements it concerns, the AI system it belongs to and the
+file:line where its focus node is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
+from rdflib.term import Node
+
+from aimsgraph import assets, load, reason, shacl
+from aimsgraph.catalog import Catalog
+from aimsgraph.errors import ShapesError
+from aimsgraph.formats import RdfFormat
+from aimsgraph.model import Finding, Inference, Severity, ValidationReport
+
+AIMS = "https://w3id.org/aimsgraph/ns#"
+_CONTEXT = URIRef("urn:aimsgraph:validation-context")
+_BUILTIN_PREFIXES = {
+    "aims": AIMS,
+    "iso42001": "https://w3id.org/aimsgraph/iso-iec-42001-2023/",
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "skos": str(SKOS),
+    "xsd": str(XSD),
+}
+_SEVERITIES = {SH.Violation: Severity.VIOLATION, SH.Warning: Severity.WARNING, SH.Info: Severity.INFO}
+_RESULTS_QUERY = """
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+SELECT ?focus ?path ?value ?shape ?severity ?message WHERE {
+    ?result a sh:ValidationResult ; sh:focusNode ?focus ; sh:sourceShape ?shape ; sh:resultSeverity ?severity .
+    OPTIONAL { ?result sh:resultPath ?path . }
+    OPTIONAL { ?result sh:value ?value . }
+    OPTIONAL { ?result sh:resultMessage ?message . }
+}"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The metadata a shape carries: its id, title, the requirements it enforces and how to fix it."""
+
+    id: str
+    title: str
+    enforces: tuple[str, ...]
+    remediation: str
+
+
+def validate(
+    paths: Sequence[str],
+    *,
+    as_of: dt.date,
+    inference: Inference = Inference.NONE,
+    input_format: RdfFormat | None = None,
+    shapes: Sequence[str] = (),
+    bundled_shapes: bool = True,
+) -> ValidationReport:
+    """Give the validation report of the AIMS data at ``paths`` as of the date ``as_of``.
+
+    :raises UsageError: a path is missing, empty or of unknown format; no shapes are left to run.
+    :raises InputError: a data or shapes file is not well-formed.
+    :raises ShapesError: a shapes file is not valid SHACL.
+    """
+    data = load.load(load.collect(paths, input_format=input_format))
+    shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
+    knowledge = _knowledge()
+
+    working = Graph()
+    working += data.graph
+    working += knowledge
+    working.add((_CONTEXT, RDF.type, URIRef(AIMS + "ValidationContext")))
+    working.add((_CONTEXT, URIRef(AIMS + "asOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
+    if inference is not Inference.NONE:
+        working = reason.entail(working, inference)
+
+    report = shacl.report_graph(working, shapes_graph)
+    rules = _rules(shapes_graph)
+    catalog = _catalog()
+    systems = _ai_systems(working)
+    findings = []
+    for row in report.query(_RESULTS_QUERY):
+        focus, path, value, shape, severity, message = row  # type: ignore[misc]
+        rule = rules.get(shape) or Rule(_local_id(shape), "", (), "")
+        named = [str(value)] if isinstance(value, URIRef) else []
+        system = systems.get(focus)
+        findings.append(
+            Finding(
+                rule=rule.id,
+                rule_title=rule.title,
+                severity=_SEVERITIES.get(severity, Severity.VIOLATION),
+                message=str(message) if message is not None else rule.title,
+                focus_node=_term_text(focus),
+                path=_path_text(report, path) if path is not None else None,
+                value=_term_text(value) if value is not None else None,
+                requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
+                remediation=rule.remediation,
+                location=data.location(str(focus)) if isinstance(focus, URIRef) else None,
+                ai_system=str(system[0]) if system else None,
+                ai_system_label=system[1] if system else None,
+                focus_label=_label(working, focus),
+            )
+        )
+    findings.sort(key=lambda f: f.sort_key)
+    counts = {severity: sum(1 for f in findings if f.severity is severity) for severity in Severity}
+    return ValidationReport(
+        as_of=as_of,
+        sources=tuple(data.sources),
+        findings=tuple(findings),
+        triples=len(data.graph),
+        shapes=len({rule.id for rule in rules.values()}),
+        inference=inference,
+        counts=counts,
+        prefixes=tuple(sorted({**_BUILTIN_PREFIXES, **data.prefixes}.items())),
+    )
+
+
+@lru_cache(maxsize=1)
+def _knowledge() -> Graph:
+    """Give the ontology and catalogues, parsed once per process and only ever read (copied from)."""
+    graph = Graph()
+    for resource in assets.ontology_files():
+        source = load.SourceFile(
+            f"aimsgraph:ontology/{resource.name}",
+            resource.read_bytes(),
+            RdfFormat.TURTLE,
+            f"https://w3id.org/aimsgraph/assets/{resource.name}",
+        )
+        graph += load.parse_graph(source)
+    return graph
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> Catalog:
+    return Catalog.from_graph(_knowledge())
+
+
+def bundled_shapes_graph() -> Graph:
+    """Give a fresh graph of the bundled shapes (pySHACL writes into the shapes graph it runs)."""
+    graph = Graph()
+    for resource in assets.shapes_files():
+        source = load.SourceFile(
+            f"aimsgraph:shapes/{resource.name}",
+            resource.read_bytes(),
+            RdfFormat.TURTLE,
+            f"https://w3id.org/aimsgraph/assets/{resource.name}",
+        )
+        graph += load.parse_graph(source)
+    return graph
+
+
+def _shapes_graph(paths: Sequence[str], *, bundled: bool) -> Graph:
+    graph = bundled_shapes_graph() if bundled else Graph()
+    for source in load.collect(paths) if paths else []:
+        user = load.parse_graph(source)
+        if not _declares_shapes(user):
+            raise ShapesError(f"{source.name}: declares no SHACL shape (nothing typed sh:NodeShape or sh:PropertyShape)")
+        problems = shacl.shapes_violations(user)
+        if problems:
+            raise ShapesError(f"{source.name}: not valid SHACL: {problems[0]}")
+        graph += user
+    if not _declares_shapes(graph):
+        raise ShapesError("no shapes to validate with: give --shapes or keep the bundled shapes")
+    return graph
+
+
+def _declares_shapes(graph: Graph) -> bool:
+    return any(graph.triples((None, RDF.type, SH.NodeShape))) or any(graph.triples((None, RDF.type, SH.PropertyShape)))
+
+
+def _rules(shapes: Graph) -> dict[Node, Rule]:
+    """Give each shape's rule metadata; a nested property shape inherits what it lacks from its parent."""
+    enforces, remediation = URIRef(AIMS + "enforces"), URIRef(AIMS + "remediation")
+    parents = {child: parent for parent, child in shapes.subject_objects(SH.property)}
+    rules: dict[Node, Rule] = {}
+    shape_nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+    shape_nodes |= set(parents)
+    for shape in shape_nodes:
+        owner = shape
+        while not isinstance(owner, URIRef) or not any(shapes.triples((owner, enforces, None))):
+            if owner not in parents:
+                break
+            owner = parents[owner]
+        label = shapes.value(shape, RDFS.label) or shapes.value(owner, RDFS.label)
+        rules[shape] = Rule(
+            id=_local_id(owner),
+            title=str(label) if label is not None else "",
+            enforces=tuple(sorted(str(o) for o in shapes.objects(owner, enforces))),
+            remediation=str(shapes.value(owner, remediation) or ""),
+        )
+    return rules
+
+
+def _ai_systems(graph: Graph) -> dict[Node, tuple[str, str | None]]:
+    """Give, for each resource about exactly one AI system, that system and its label."""
+    found: dict[Node, set[tuple[str, str | None]]] = {}
+    for node, system, label in graph.query(assets.query_text("internal/ai-system-of.rq")):  # type: ignore[misc]
+        found.setdefault(node, set()).add((str(system), str(label) if label is not None else None))
+    return {node: next(iter(systems)) for node, systems in found.items() if len(systems) == 1}
+
+
+def _label(graph: Graph, node: Node) -> str | None:
+    for predicate in (RDFS.label, SKOS.prefLabel):
+        value = graph.value(node, predicate)  # type: ignore[arg-type]
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _local_id(shape: Node) -> str:
+    text = str(shape)
+    return text.rsplit("#", 1)[-1] if "#" in text else text
+
+
+def _term_text(term: Node) -> str:
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def _path_text(report: Graph, path: Node) -> str:
+    """Give a SHACL property path in SPARQL path syntax, with full IRIs."""
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    inverse = report.value(path, SH.inversePath)  # type: ignore[arg-type]
+    if inverse is not None:
+        return "^" + _path_text(report, inverse)
+    alternatives = report.value(path, SH.alternativePath)  # type: ignore[arg-type]
+    if alternatives is not None:
+        return "(" + "|".join(_path_text(report, p) for p in report.items(alternatives)) + ")"
+    for modifier, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = report.value(path, modifier)  # type: ignore[arg-type]
+        if inner is not None:
+            return _path_text(report, inner) + suffix
+    members = list(report.items(path))  # type: ignore[arg-type]
+    if members:
+        return "/".join(_path_text(report, p) for p in members)
+    return _term_text(path)

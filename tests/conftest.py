@@ -1,0 +1,32 @@
+"""Shared test helpers: paths to the project's data folders and the fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHAPE_FIXTURES = FIXTURES / "shapes"
+EXAMPLES = ROOT / "examples"
+# The reference facts live beside the project (../shared/reference), as laid out for every
+# session and for CI; a checkout without them skips the tests that need them.
+REFERENCE = ROOT.parent / "shared" / "reference"
+FIXTURE_AS_OF = dt.date(2026, 6, 30)
+EXAMPLE_AS_OF = dt.date(2026, 11, 26)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.skip(f"reference facts not found at {REFERENCE}")
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> object:
+    from aimsgraph.validate import _knowledge
+
+    return _knowledge()
