@@ -6,6 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
+
+from aimsgraph.validate import bundled_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -26,7 +29,6 @@ def reference() -> Path:
 
 
 @pytest.fixture(scope="session")
-def knowledge() -> object:
-    from aimsgraph.validate import _knowledge
-
-    return _knowledge()
+def knowledge() -> Graph:
+    """The bundled ontology and catalogues, as the engine loads them."""
+    return bundled_knowledge()

@@ -14,6 +14,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
+from aimsgraph.shacl import shapes_violations
 from aimsgraph.validate import bundled_shapes_graph, validate
 from tests.conftest import FIXTURE_AS_OF, SHAPE_FIXTURES
 
@@ -59,7 +60,11 @@ def test_violating_fixture_is_reported_at_the_expected_focus_nodes(rule: str) ->
 
 def test_every_rule_has_both_fixtures_and_every_fixture_a_rule() -> None:
     fixture_dirs = {p.name for p in SHAPE_FIXTURES.iterdir() if p.is_dir()}
-    missing = [r for r in RULES if not (SHAPE_FIXTURES / r / "conforms.ttl").is_file() or not (SHAPE_FIXTURES / r / "violates.ttl").is_file()]
+    missing = [
+        r
+        for r in RULES
+        if not (SHAPE_FIXTURES / r / "conforms.ttl").is_file() or not (SHAPE_FIXTURES / r / "violates.ttl").is_file()
+    ]
     assert missing == [], f"rules without a conforming and a violating fixture: {missing}"
     assert fixture_dirs - set(RULES) == set(), "fixtures for rules that do not exist"
 
@@ -67,7 +72,11 @@ def test_every_rule_has_both_fixtures_and_every_fixture_a_rule() -> None:
 def test_every_shape_carries_its_metadata() -> None:
     shapes = bundled_shapes_graph()
     enforces, remediation = URIRef(AIMS + "enforces"), URIRef(AIMS + "remediation")
-    named = [s for s in set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape)) if isinstance(s, URIRef)]
+    named = [
+        s
+        for s in set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+        if isinstance(s, URIRef)
+    ]
     assert len(named) == len(RULES) > 0
     for shape in named:
         assert shapes.value(shape, SH.severity) in (SH.Violation, SH.Warning, SH.Info), shape
@@ -91,6 +100,4 @@ def test_every_enforced_requirement_is_in_the_catalogue(knowledge: Graph) -> Non
 
 
 def test_bundled_shapes_are_valid_shacl() -> None:
-    from aimsgraph.shacl import shapes_violations
-
     assert shapes_violations(bundled_shapes_graph()) == []

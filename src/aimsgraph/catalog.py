@@ -36,10 +36,9 @@ class Catalog:
         requirements: dict[str, Requirement] = {}
         order: dict[str, int] = {}
         for row in graph.query(_CATALOGUE_QUERY):
-            iri, notation, title, framework, sort = (str(term) if term is not None else None for term in row)  # type: ignore[union-attr]
-            assert iri is not None and notation is not None and title is not None and framework is not None
-            requirements[iri] = Requirement(iri, notation, title, framework)
-            order[iri] = int(sort) if sort is not None else 1_000_000
+            iri, notation, title, framework, sort = row  # type: ignore[misc]
+            requirements[str(iri)] = Requirement(str(iri), str(notation), str(title), str(framework))
+            order[str(iri)] = int(sort) if sort is not None else 1_000_000
         required_by: dict[str, list[str]] = {}
         for item, requirement in graph.query(_REQUIRED_BY_QUERY):  # type: ignore[misc]
             required_by.setdefault(str(item), []).append(str(requirement))

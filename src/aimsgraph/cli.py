@@ -58,21 +58,35 @@ def main(
 
 @app.command()
 def validate(
-    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, directories (searched recursively) or - for stdin.")],
-    shapes: Annotated[list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")] = [],  # noqa: B006
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH...", help="Files, directories (searched recursively) or - for stdin.")
+    ],
+    shapes: Annotated[
+        list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")
+    ] = [],  # noqa: B006
     no_bundled_shapes: Annotated[
         bool, typer.Option("--no-bundled-shapes", help="Validate with --shapes only, not with aimsgraph's own shapes.")
     ] = False,
-    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today].")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today]."),
+    ] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Report format.")] = OutputFormat.TEXT,
     fail_on: Annotated[
-        FailOn | None, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity [default: violation].")
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity [default: violation]."),
     ] = None,
     inference: Annotated[
-        Inference | None, typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none].")
+        Inference | None,
+        typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none]."),
     ] = None,
     input_format: Annotated[
-        str | None, typer.Option("--input-format", metavar="FORMAT", help="turtle, trig, ntriples, nquads, jsonld or rdfxml, for files without a known extension and for stdin.")
+        str | None,
+        typer.Option(
+            "--input-format",
+            metavar="FORMAT",
+            help="turtle, trig, ntriples, nquads, jsonld or rdfxml, for files without a known extension and for stdin.",
+        ),
     ] = None,
 ) -> None:
     """Validate AIMS data with SHACL; exit 0 if nothing is at or above --fail-on, 1 if something is, 2 on error."""

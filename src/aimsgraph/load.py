@@ -89,10 +89,10 @@ def collect(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> l
                 raise UsageError(f"{raw}: directory holds no RDF file (.ttl, .trig, .nt, .nq, .jsonld, .rdf, .owl)")
             sources.extend(_read(file, input_format or RdfFormat.from_path(file)) for file in found)
         else:
-            rdf_format = input_format or RdfFormat.from_path(path)
-            if rdf_format is None:
+            file_format = input_format or RdfFormat.from_path(path)
+            if file_format is None:
                 raise UsageError(f"{raw}: cannot tell the RDF format from the extension; use --input-format")
-            sources.append(_read(path, rdf_format))
+            sources.append(_read(path, file_format))
     return sources
 
 

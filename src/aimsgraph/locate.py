@@ -102,9 +102,7 @@ def _turtle_subjects(text: str, base_iri: str) -> dict[str, int]:
                 at_statement_start = False
             elif token in "])":
                 depth -= 1
-            elif token == "." and depth == 0:
-                at_statement_start = True
-            elif token in "{}":
+            elif (token == "." and depth == 0) or token in "{}":
                 at_statement_start = True
             continue
         if not at_statement_start:

@@ -16,9 +16,10 @@ from pyshacl.entrypoints import meta_validate
 from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ValidationFailure
 from rdflib import Graph
 from rdflib.plugins.sparql import processor as sparql_processor
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.plugins.sparql.algebra import translateQuery
 
 from aimsgraph.errors import ShapesError
 
@@ -35,16 +36,16 @@ def _prepared(text: str, base: str | None, namespaces: tuple[tuple[str, str], ..
 
 def _query_with_prepared_cache(
     self: sparql_processor.SPARQLProcessor,
-    strOrQuery: str | Query,  # noqa: N803 (rdflib's parameter names)
-    initBindings: Mapping[str, Any] | None = None,  # noqa: N803
-    initNs: Mapping[str, Any] | None = None,  # noqa: N803
+    strOrQuery: str | Query,
+    initBindings: Mapping[str, Any] | None = None,
+    initNs: Mapping[str, Any] | None = None,
     base: str | None = None,
-    DEBUG: bool = False,  # noqa: N803
+    DEBUG: bool = False,
 ) -> Mapping[str, Any]:
     if isinstance(strOrQuery, str):
         namespaces = tuple(sorted((prefix, str(iri)) for prefix, iri in (initNs or {}).items()))
         strOrQuery = _prepared(strOrQuery, base, namespaces)
-    return cast(Mapping[str, Any], sparql_processor.evalQuery(self.graph, strOrQuery, initBindings, base))
+    return cast(Mapping[str, Any], evalQuery(self.graph, strOrQuery, initBindings, base))
 
 
 sparql_processor.SPARQLProcessor.query = _query_with_prepared_cache  # type: ignore[method-assign]

@@ -25,6 +25,7 @@ from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Finding, Inference, Severity, ValidationReport
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
+SHAPES = "https://w3id.org/aimsgraph/shapes#"
 _CONTEXT = URIRef("urn:aimsgraph:validation-context")
 _BUILTIN_PREFIXES = {
     "aims": AIMS,
@@ -34,7 +35,11 @@ _BUILTIN_PREFIXES = {
     "skos": str(SKOS),
     "xsd": str(XSD),
 }
-_SEVERITIES = {SH.Violation: Severity.VIOLATION, SH.Warning: Severity.WARNING, SH.Info: Severity.INFO}
+_SEVERITIES: dict[Node, Severity] = {
+    SH.Violation: Severity.VIOLATION,
+    SH.Warning: Severity.WARNING,
+    SH.Info: Severity.INFO,
+}
 _RESULTS_QUERY = """
 PREFIX sh: <http://www.w3.org/ns/shacl#>
 SELECT ?focus ?path ?value ?shape ?severity ?message WHERE {
@@ -72,7 +77,7 @@ def validate(
     """
     data = load.load(load.collect(paths, input_format=input_format))
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
-    knowledge = _knowledge()
+    knowledge = bundled_knowledge()
 
     working = Graph()
     working += data.graph
@@ -124,7 +129,7 @@ def validate(
 
 
 @lru_cache(maxsize=1)
-def _knowledge() -> Graph:
+def bundled_knowledge() -> Graph:
     """Give the ontology and catalogues, parsed once per process and only ever read (copied from)."""
     graph = Graph()
     for resource in assets.ontology_files():
@@ -140,7 +145,7 @@ def _knowledge() -> Graph:
 
 @lru_cache(maxsize=1)
 def _catalog() -> Catalog:
-    return Catalog.from_graph(_knowledge())
+    return Catalog.from_graph(bundled_knowledge())
 
 
 def bundled_shapes_graph() -> Graph:
@@ -162,7 +167,9 @@ def _shapes_graph(paths: Sequence[str], *, bundled: bool) -> Graph:
     for source in load.collect(paths) if paths else []:
         user = load.parse_graph(source)
         if not _declares_shapes(user):
-            raise ShapesError(f"{source.name}: declares no SHACL shape (nothing typed sh:NodeShape or sh:PropertyShape)")
+            raise ShapesError(
+                f"{source.name}: declares no SHACL shape (nothing typed sh:NodeShape or sh:PropertyShape)"
+            )
         problems = shacl.shapes_violations(user)
         if problems:
             raise ShapesError(f"{source.name}: not valid SHACL: {problems[0]}")
@@ -209,15 +216,16 @@ def _ai_systems(graph: Graph) -> dict[Node, tuple[str, str | None]]:
 
 def _label(graph: Graph, node: Node) -> str | None:
     for predicate in (RDFS.label, SKOS.prefLabel):
-        value = graph.value(node, predicate)  # type: ignore[arg-type]
+        value = graph.value(node, predicate)
         if value is not None:
             return str(value)
     return None
 
 
 def _local_id(shape: Node) -> str:
+    """Give a rule's id: the local name of a bundled shape, the full IRI of anyone else's."""
     text = str(shape)
-    return text.rsplit("#", 1)[-1] if "#" in text else text
+    return text.removeprefix(SHAPES) if text.startswith(SHAPES) else _term_text(shape)
 
 
 def _term_text(term: Node) -> str:
@@ -230,17 +238,17 @@ def _path_text(report: Graph, path: Node) -> str:
     """Give a SHACL property path in SPARQL path syntax, with full IRIs."""
     if isinstance(path, URIRef):
         return f"<{path}>"
-    inverse = report.value(path, SH.inversePath)  # type: ignore[arg-type]
+    inverse = report.value(path, SH.inversePath)
     if inverse is not None:
         return "^" + _path_text(report, inverse)
-    alternatives = report.value(path, SH.alternativePath)  # type: ignore[arg-type]
+    alternatives = report.value(path, SH.alternativePath)
     if alternatives is not None:
         return "(" + "|".join(_path_text(report, p) for p in report.items(alternatives)) + ")"
     for modifier, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
-        inner = report.value(path, modifier)  # type: ignore[arg-type]
+        inner = report.value(path, modifier)
         if inner is not None:
             return _path_text(report, inner) + suffix
-    members = list(report.items(path))  # type: ignore[arg-type]
+    members = list(report.items(path))
     if members:
         return "/".join(_path_text(report, p) for p in members)
     return _term_text(path)

@@ -24,7 +24,13 @@ def render(report: ValidationReport, *, fail_on: FailOn) -> str:
     for system, system_findings in groupby(by_system, key=lambda f: f.ai_system):
         findings = list(system_findings)
         label = findings[0].ai_system_label
-        heading = f"AI system {label} ({compact(system)})" if system and label else f"AI system {compact(system)}" if system else _MANAGEMENT_SYSTEM
+        heading = (
+            f"AI system {label} ({compact(system)})"
+            if system and label
+            else f"AI system {compact(system)}"
+            if system
+            else _MANAGEMENT_SYSTEM
+        )
         lines.append(heading)
         lines.append("=" * min(len(heading), 100))
         for (notation, title), clause_findings in groupby(sorted(findings, key=_clause_key), key=_clause):
@@ -48,7 +54,12 @@ def _clause_key(finding: Finding) -> tuple[int, str, int, str]:
     # Clause ids sort numerically part by part (9.2 before 10.1); Annex A after the clauses.
     parts = notation.removeprefix("A.").split(".")
     numeric = [int(p) for p in parts if p.isdigit()]
-    return (1 if notation.startswith("A.") else 0, ".".join(f"{n:04d}" for n in numeric), -finding.severity, finding.sort_key[2])
+    return (
+        1 if notation.startswith("A.") else 0,
+        ".".join(f"{n:04d}" for n in numeric),
+        -finding.severity,
+        finding.sort_key[2],
+    )
 
 
 def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
@@ -62,7 +73,9 @@ def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
         f"              focus {focus}",
     ]
     if finding.path:
-        lines.append(f"              path {compact(finding.path.strip('<>')) if finding.path.startswith('<') else finding.path}")
+        lines.append(
+            f"              path {compact(finding.path.strip('<>')) if finding.path.startswith('<') else finding.path}"
+        )
     if finding.value is not None:
         lines.append(f"              value {compact(finding.value)}")
     if finding.location:
@@ -88,7 +101,7 @@ def _compactor(prefixes: tuple[tuple[str, str], ...]) -> Compact:
             return ""
         for prefix, namespace in ordered:
             if namespace and iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace):]}"
+                return f"{prefix}:{iri[len(namespace) :]}"
         return iri if iri.startswith("_:") else f"<{iri}>"
 
     return compact

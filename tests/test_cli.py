@@ -1,0 +1,147 @@
+"""The validate command: exit codes, error messages, formats and the JSON schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from aimsgraph.cli import app
+from tests.conftest import FIXTURES, ROOT
+
+INPUTS = FIXTURES / "inputs"
+SMALL = str(INPUTS / "small.ttl")
+AS_OF = ["--as-of", "2026-06-30"]
+SCHEMA = json.loads((ROOT / "src" / "aimsgraph" / "schemas" / "validation-report.schema.json").read_text())
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    # A traceback is never an answer to bad input: only SystemExit may end a command.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_findings_at_the_threshold_exit_1_and_are_grouped_with_locations() -> None:
+    code, out, _ = run("validate", SMALL, *AS_OF)
+    assert code == 1
+    assert "AI system ex:scoring" in out
+    assert "The management system as a whole" in out
+    assert f"at {SMALL}:6" in out  # ex:scoring is written on line 6
+    assert f"at {SMALL}:9" in out  # ex:decision on line 9
+    assert "5.3  Roles, responsibilities and authorities" in out
+    assert "rule KnownRequirement" in out
+
+
+@pytest.mark.parametrize(("fail_on", "expected"), [("violation", 1), ("warning", 1), ("info", 1), ("never", 0)])
+def test_fail_on_levels(fail_on: str, expected: int) -> None:
+    assert run("validate", SMALL, *AS_OF, "--fail-on", fail_on)[0] == expected
+
+
+def test_fail_on_counts_only_findings_at_or_above_the_level(tmp_path: Path) -> None:
+    # Only the user's Info rule can fire when the bundled shapes are off.
+    data = tmp_path / "system.ttl"
+    data.write_text("@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n<https://fixture.example/s> a aims:AISystem .\n")
+    shapes = ["--no-bundled-shapes", "--shapes", str(INPUTS / "user-shapes.ttl")]
+    assert run("validate", str(data), *shapes, "--fail-on", "warning")[0] == 0
+    code, out, _ = run("validate", str(data), *shapes, "--fail-on", "info")
+    assert code == 1
+    assert "The AI system has no cost centre." in out
+
+
+def test_user_shapes_are_added_to_the_bundled_ones() -> None:
+    code, out, _ = run("validate", SMALL, *AS_OF, "--shapes", str(INPUTS / "user-shapes.ttl"), "--format", "json")
+    rules = {f["rule"] for f in json.loads(out)["findings"]}
+    assert {"https://acme.example/ns#CostCentre", "AISystemAccountableOwner"} <= rules
+    assert code == 1
+
+
+def test_json_output_follows_its_schema() -> None:
+    code, out, _ = run("validate", SMALL, *AS_OF, "--format", "json")
+    document = json.loads(out)
+    jsonschema.validate(document, SCHEMA, format_checker=jsonschema.FormatChecker())
+    assert code == 1 and document["failed"] is True and document["as_of"] == "2026-06-30"
+    unknown = next(f for f in document["findings"] if f["rule"] == "KnownRequirement")
+    assert unknown["value"] == "https://w3id.org/aimsgraph/iso-iec-42001-2023/A.6.6"
+    assert unknown["location"] == {"file": SMALL, "line": 9}
+
+
+def test_schema_rejects_a_malformed_report() -> None:
+    _, out, _ = run("validate", SMALL, *AS_OF, "--format", "json")
+    document = json.loads(out)
+    document["findings"][0]["severity"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)
+
+
+def test_stdin_is_read_as_turtle() -> None:
+    code, out, _ = run("validate", "-", *AS_OF, stdin=(INPUTS / "small.ttl").read_text())
+    assert code == 1
+    assert "at <stdin>:6" in out
+
+
+def test_syntax_error_gives_file_line_column_and_exit_2() -> None:
+    path = str(INPUTS / "broken.ttl")
+    code, out, err = run("validate", path)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"aimsgraph: error: {path}:3:")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "no/such/file.ttl"], "no/such/file.ttl: no such file or directory"),
+        (["validate", SMALL, "--input-format", "yaml"], "unknown input format 'yaml'"),
+        (["validate", SMALL, "--as-of", "26/11/2026"], "is not a date in the form YYYY-MM-DD"),
+        (["validate", SMALL, "--shapes", str(INPUTS / "not-shacl.ttl")], "not-shacl.ttl: not valid SHACL"),
+        (["validate", SMALL, "--shapes", SMALL], "small.ttl: declares no SHACL shape"),
+    ],
+)
+def test_usage_and_input_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    code, _, err = run(*args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_empty_directory_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not RDF")
+    code, _, err = run("validate", str(tmp_path))
+    assert code == 2
+    assert "directory holds no RDF file" in err
+
+
+def test_unknown_extension_needs_input_format(tmp_path: Path) -> None:
+    data = tmp_path / "aims.data"
+    data.write_text((INPUTS / "small.ttl").read_text())
+    assert "cannot tell the RDF format" in run("validate", str(data))[2]
+    assert run("validate", str(data), *AS_OF, "--input-format", "turtle")[0] == 1
+
+
+def test_environment_sets_defaults_and_flags_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIMSGRAPH_FAIL_ON", "never")
+    assert run("validate", SMALL, *AS_OF)[0] == 0
+    assert run("validate", SMALL, *AS_OF, "--fail-on", "violation")[0] == 1
+    monkeypatch.setenv("AIMSGRAPH_FAIL_ON", "sometimes")
+    code, _, err = run("validate", SMALL, *AS_OF)
+    assert code == 2 and "AIMSGRAPH_FAIL_ON='sometimes'" in err
+
+
+def test_rdfxml_with_entities_is_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.rdf"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]>'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
+    )
+    code, _, err = run("validate", str(bomb))
+    assert code == 2 and "DOCTYPE or ENTITY" in err
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("aimsgraph ")

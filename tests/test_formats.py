@@ -1,0 +1,86 @@
+"""Every supported serialisation gives the same findings, each with a file:line for its focus node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph, URIRef
+
+from aimsgraph.formats import RdfFormat
+from aimsgraph.locate import subject_lines
+from aimsgraph.validate import validate
+from tests.conftest import FIXTURE_AS_OF, FIXTURES
+
+SMALL = FIXTURES / "inputs" / "small.ttl"
+SCORING = "https://fixture.example/scoring"
+# rdflib serializer name and file extension for each format
+SERIALISATIONS = {
+    RdfFormat.TRIG: ("trig", ".trig"),
+    RdfFormat.NTRIPLES: ("nt", ".nt"),
+    RdfFormat.NQUADS: ("nquads", ".nq"),
+    RdfFormat.JSONLD: ("json-ld", ".jsonld"),
+    RdfFormat.RDFXML: ("xml", ".rdf"),
+}
+
+
+def _signature(path: Path) -> set[tuple[str, str, str | None]]:
+    report = validate([str(path)], as_of=FIXTURE_AS_OF)
+    return {(f.rule, f.focus_node, f.value) for f in report.findings}
+
+
+@pytest.mark.parametrize("rdf_format", list(SERIALISATIONS), ids=lambda f: f.value)
+def test_each_format_gives_the_same_findings_with_locations(rdf_format: RdfFormat, tmp_path: Path) -> None:
+    name, extension = SERIALISATIONS[rdf_format]
+    target = tmp_path / f"small{extension}"
+    if rdf_format in (RdfFormat.TRIG, RdfFormat.NQUADS):
+        # put the data in a named graph: aimsgraph merges named graphs for validation
+        dataset = Dataset()
+        dataset.graph(URIRef("https://fixture.example/graph")).parse(SMALL)
+        dataset.serialize(target, format=name)
+    else:
+        Graph().parse(SMALL).serialize(target, format=name, encoding="utf-8")
+    assert _signature(target) == _signature(SMALL)
+    report = validate([str(target)], as_of=FIXTURE_AS_OF)
+    located = {f.location for f in report.findings if f.focus_node == SCORING}
+    assert len(located) == 1
+    location = located.pop()
+    assert location is not None and location.file == str(target)
+    line = target.read_text().splitlines()[location.line - 1]
+    assert "scoring" in line
+
+
+def test_turtle_subject_lines_skip_strings_comments_and_nested_objects() -> None:
+    text = """@prefix ex: <https://e.example/> .
+PREFIX iso: <https://i.example/>
+# ex:commented is not a subject
+ex:a a ex:T ;
+   ex:note \"\"\"a long
+ex:fake .
+\"\"\" .
+<#relative> ex:p [ ex:q ex:nested ] .
+iso:A.6.2.4 ex:p "x" .
+ex:g { ex:inGraph ex:p ex:o . }
+"""
+    lines = subject_lines(text, RdfFormat.TRIG, "file:///data/aims.trig")
+    assert lines == {
+        "https://e.example/a": 4,
+        "file:///data/aims.trig#relative": 8,
+        "https://i.example/A.6.2.4": 9,
+        "https://e.example/g": 10,
+        "https://e.example/inGraph": 10,
+    }
+
+
+def test_a_subject_is_located_where_it_is_typed(tmp_path: Path) -> None:
+    (tmp_path / "a-owners.ttl").write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n\n"
+        "<https://fixture.example/s> aims:accountableOwner <https://fixture.example/p> .\n"
+    )
+    (tmp_path / "b-systems.ttl").write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n# systems\n\n<https://fixture.example/s> a aims:AISystem .\n"
+    )
+    report = validate([str(tmp_path)], as_of=FIXTURE_AS_OF)
+    finding = next(f for f in report.findings if f.focus_node == "https://fixture.example/s")
+    assert finding.location is not None
+    assert (Path(finding.location.file).name, finding.location.line) == ("b-systems.ttl", 4)
