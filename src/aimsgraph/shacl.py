@@ -62,7 +62,7 @@ def report_graph(data: Graph, shapes: Graph) -> Graph:
             shacl_graph=shapes,
             inference="none",
             inplace=True,
-            advanced=False,
+            advanced=True,  # for SHACL-AF SPARQL targets (sh:SPARQLTarget)
             allow_warnings=True,
             allow_infos=True,
         )
