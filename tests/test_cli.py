@@ -65,7 +65,7 @@ def test_json_output_follows_its_schema() -> None:
     jsonschema.validate(document, SCHEMA, format_checker=jsonschema.FormatChecker())
     assert code == 1 and document["failed"] is True and document["as_of"] == "2026-06-30"
     unknown = next(f for f in document["findings"] if f["rule"] == "KnownRequirement")
-    assert unknown["value"] == "https://w3id.org/aimsgraph/iso-iec-42001-2023/A.6.6"
+    assert unknown["value"] == {"type": "uri", "value": "https://w3id.org/aimsgraph/iso-iec-42001-2023/A.6.6"}
     assert unknown["location"] == {"file": SMALL, "line": 9}
 
 
@@ -145,3 +145,12 @@ def test_rdfxml_with_entities_is_refused(tmp_path: Path) -> None:
 def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0 and out.startswith("aimsgraph ")
+
+
+def test_literal_values_keep_their_datatype_in_json() -> None:
+    fixture = str(FIXTURES / "shapes" / "CorrectiveActionNotOverdue" / "violates.ttl")
+    _, out, _ = run("validate", fixture, *AS_OF, "--format", "json")
+    overdue = [f for f in json.loads(out)["findings"] if f["rule"] == "CorrectiveActionNotOverdue"]
+    assert {"type": "literal", "value": "2026-06-29", "datatype": "http://www.w3.org/2001/XMLSchema#date"} in [
+        f["value"] for f in overdue
+    ]

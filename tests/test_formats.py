@@ -24,7 +24,7 @@ SERIALISATIONS = {
 }
 
 
-def _signature(path: Path) -> set[tuple[str, str, str | None]]:
+def _signature(path: Path) -> set[tuple[str, str, object]]:
     report = validate([str(path)], as_of=FIXTURE_AS_OF)
     return {(f.rule, f.focus_node, f.value) for f in report.findings}
 

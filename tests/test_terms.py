@@ -3,12 +3,11 @@ ontology, so that a misspelt term cannot hide as an undeclared IRI."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.algebra import traverse
 
@@ -56,14 +55,11 @@ def _sparql_texts() -> list[tuple[str, str]]:
     shapes = Graph()
     for path in sorted((ROOT / "shapes").glob("*.ttl")):
         shapes.parse(path, format="turtle")
+    declarations = shapes.objects(None, SH.declare)
     prefixes = "".join(
-        f"PREFIX {prefix}: <{namespace}>\n"
-        for prefix, namespace in re.findall(
-            r'sh:prefix "(\w+)" ; sh:namespace "([^"]+)"', (ROOT / "shapes" / "prefixes.ttl").read_text()
-        )
+        f"PREFIX {shapes.value(d, SH.prefix)}: <{shapes.value(d, SH.namespace)}>\n" for d in declarations
     )
-    select = URIRef("http://www.w3.org/ns/shacl#select")
-    texts += [(f"shape {s}", prefixes + str(q)) for s, q in shapes.subject_objects(select)]
+    texts += [(f"shape {s}", prefixes + str(q)) for s, q in shapes.subject_objects(SH.select)]
     return texts
 
 

@@ -56,6 +56,24 @@ class Requirement:
     framework: str
 
 
+class TermKind(enum.Enum):
+    """The kinds of RDF term, named as the SPARQL 1.1 JSON results format names them."""
+
+    IRI = "uri"
+    LITERAL = "literal"
+    BLANK = "bnode"
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term as a finding reports it: an IRI, a blank node or a literal with its datatype."""
+
+    kind: TermKind
+    value: str
+    datatype: str | None = None
+    language: str | None = None
+
+
 @dataclass(frozen=True)
 class SourceLocation:
     """Where in the input a resource is defined."""
@@ -74,7 +92,7 @@ class Finding:
     message: str
     focus_node: str
     path: str | None
-    value: str | None
+    value: Term | None
     requirements: tuple[Requirement, ...]
     remediation: str
     location: SourceLocation | None
@@ -85,7 +103,13 @@ class Finding:
     @property
     def sort_key(self) -> tuple[str, str, str, str, str]:
         """Give a key that orders findings reproducibly across runs."""
-        return (self.ai_system or "", self.rule, self.focus_node, self.path or "", self.value or "")
+        return (
+            self.ai_system or "",
+            self.rule,
+            self.focus_node,
+            self.path or "",
+            self.value.value if self.value else "",
+        )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from aimsgraph import assets, load, reason, shacl
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import ShapesError
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import Finding, Inference, Severity, ValidationReport
+from aimsgraph.model import Finding, Inference, Severity, Term, TermKind, ValidationReport
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
@@ -95,6 +95,8 @@ def validate(
     for row in report.query(_RESULTS_QUERY):
         focus, path, value, shape, severity, message = row  # type: ignore[misc]
         rule = rules.get(shape) or Rule(_local_id(shape), "", (), "")
+        if value == focus:  # pySHACL reports $this as the value of a SPARQL constraint that binds none
+            value = None
         named = [str(value)] if isinstance(value, URIRef) else []
         system = systems.get(focus)
         findings.append(
@@ -105,7 +107,7 @@ def validate(
                 message=str(message) if message is not None else rule.title,
                 focus_node=_term_text(focus),
                 path=_path_text(report, path) if path is not None else None,
-                value=_term_text(value) if value is not None else None,
+                value=_term(value) if value is not None else None,
                 requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
                 remediation=rule.remediation,
                 location=data.location(str(focus)) if isinstance(focus, URIRef) else None,
@@ -226,6 +228,16 @@ def _local_id(shape: Node) -> str:
     """Give a rule's id: the local name of a bundled shape, the full IRI of anyone else's."""
     text = str(shape)
     return text.removeprefix(SHAPES) if text.startswith(SHAPES) else _term_text(shape)
+
+
+def _term(node: Node) -> Term:
+    if isinstance(node, Literal):
+        language = node.language
+        datatype = None if language else str(node.datatype or XSD.string)
+        return Term(TermKind.LITERAL, str(node), datatype, language)
+    if isinstance(node, BNode):
+        return Term(TermKind.BLANK, str(node))
+    return Term(TermKind.IRI, str(node))
 
 
 def _term_text(term: Node) -> str:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from aimsgraph import __version__
-from aimsgraph.model import FailOn, Finding, Severity, ValidationReport
+from aimsgraph.model import FailOn, Finding, Severity, Term, ValidationReport
 
 SCHEMA_ID = "https://w3id.org/aimsgraph/schemas/validation-report/v1"
 
@@ -34,6 +34,16 @@ def render(report: ValidationReport, *, fail_on: FailOn) -> str:
     return json.dumps(to_dict(report, fail_on=fail_on), indent=2, ensure_ascii=False) + "\n"
 
 
+def _term(term: Term) -> dict[str, str]:
+    """Give a term in the SPARQL 1.1 Query Results JSON encoding."""
+    encoded = {"type": term.kind.value, "value": term.value}
+    if term.language:
+        encoded["xml:lang"] = term.language
+    elif term.datatype:
+        encoded["datatype"] = term.datatype
+    return encoded
+
+
 def _finding(finding: Finding) -> dict[str, Any]:
     return {
         "rule": finding.rule,
@@ -43,7 +53,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "focus_node": finding.focus_node,
         "focus_label": finding.focus_label,
         "path": finding.path,
-        "value": finding.value,
+        "value": _term(finding.value) if finding.value is not None else None,
         "requirements": [
             {"iri": r.iri, "id": r.notation, "title": r.title, "framework": r.framework} for r in finding.requirements
         ],

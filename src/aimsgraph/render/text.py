@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 
-from aimsgraph.model import FailOn, Finding, Severity, ValidationReport
+from aimsgraph.model import FailOn, Finding, Severity, Term, TermKind, ValidationReport
 
 Compact = Callable[[str | None], str]
 
@@ -77,12 +77,20 @@ def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
             f"              path {compact(finding.path.strip('<>')) if finding.path.startswith('<') else finding.path}"
         )
     if finding.value is not None:
-        lines.append(f"              value {compact(finding.value)}")
+        lines.append(f"              value {_term_text(finding.value, compact)}")
     if finding.location:
         lines.append(f"              at {finding.location.file}:{finding.location.line}")
     if finding.remediation:
         lines.append(f"              fix {finding.remediation}")
     return lines
+
+
+def _term_text(term: Term, compact: Compact) -> str:
+    if term.kind is TermKind.IRI:
+        return compact(term.value)
+    if term.kind is TermKind.BLANK:
+        return f"_:{term.value}"
+    return f'"{term.value}"' + (f"@{term.language}" if term.language else "")
 
 
 def _summary(report: ValidationReport, fail_on: FailOn) -> str:
