@@ -37,3 +37,9 @@ def shapes_files() -> list[Traversable]:
 def query_text(name: str) -> str:
     """Give the text of a bundled SPARQL query by its path under ``queries/``."""
     return _assets().joinpath("queries").joinpath(name).read_text(encoding="utf-8")
+
+
+def query_files() -> list[Traversable]:
+    """Give the library's SPARQL queries (top level of ``queries/``; ``internal/`` is the engine's)."""
+    folder = _assets().joinpath("queries")
+    return sorted((e for e in folder.iterdir() if e.name.endswith(".rq")), key=lambda e: e.name)

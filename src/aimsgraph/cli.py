@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import shutil
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from aimsgraph import __version__
+from aimsgraph import __version__, library, load, sparql
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
+from aimsgraph.gaps import gaps as gap_report
 from aimsgraph.model import FailOn, Inference
+from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
+from aimsgraph.render import results as results_render
 from aimsgraph.render import text as text_render
+from aimsgraph.render.terms import compactor
 from aimsgraph.settings import Settings
+from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
 from aimsgraph.validate import validate as validate_aims
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -107,6 +114,124 @@ def validate(
         return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
 
     _exit_with(run)
+
+
+@app.command()
+def gaps(
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, directories or - for stdin.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today]."),
+    ] = None,
+    output_format: Annotated[
+        gaps_render.GapFormat, typer.Option("--format", help="Report format.")
+    ] = gaps_render.GapFormat.TABLE,
+    inference: Annotated[
+        Inference | None,
+        typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none]."),
+    ] = None,
+    shapes: Annotated[
+        list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")
+    ] = [],  # noqa: B006
+    input_format: Annotated[
+        str | None,
+        typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions."),
+    ] = None,
+) -> None:
+    """Give every ISO/IEC 42001 clause and Annex A control a status, and the audit-readiness summary."""
+
+    def run() -> int:
+        report = gap_report(
+            paths,
+            as_of=_date(as_of),
+            inference=inference or Settings.from_environment().inference,
+            input_format=RdfFormat.from_name(input_format) if input_format else None,
+            shapes=shapes,
+        )
+        sys.stdout.write(gaps_render.render(report, output_format, width=_width()))
+        return EXIT_OK
+
+    _exit_with(run)
+
+
+@app.command()
+def query(
+    arguments: Annotated[
+        list[str],
+        typer.Argument(metavar="[FILE.rq] PATH...", help="The query file (unless --name is given), then the data."),
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", metavar="ID", help="Run the library query with this id (see `aimsgraph queries`)."),
+    ] = None,
+    param: Annotated[
+        list[str], typer.Option("--param", metavar="NAME=VALUE", help="A query parameter; repeatable.")
+    ] = [],  # noqa: B006
+    output_format: Annotated[
+        results_render.ResultFormat, typer.Option("--format", help="Result format.")
+    ] = results_render.ResultFormat.TABLE,
+    allow_service: Annotated[
+        bool, typer.Option("--allow-service", help="Let the query call remote SPARQL endpoints (SERVICE).")
+    ] = False,
+    input_format: Annotated[
+        str | None,
+        typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions."),
+    ] = None,
+) -> None:
+    """Run a SPARQL query, from the library or your own file, on AIMS data (with the ontology and catalogues)."""
+
+    def run() -> int:
+        definition, paths = _query_and_paths(name, arguments)
+        sparql.check(definition.text, source=definition.source, allow_service=allow_service)
+        values = library.bind_values(definition, library.parse_assignments(param), today=dt.date.today())
+        data = load.load(load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None))
+        store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+        text = sparql.bind(definition.text, values)
+        result = sparql.run(store, text, source=definition.source, lists=definition.lists)
+        compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
+        rendered = results_render.render(result, output_format, compact=compact, lists=definition.lists, width=_width())
+        sys.stdout.write(rendered)
+        return EXIT_OK
+
+    _exit_with(run)
+
+
+@app.command()
+def queries() -> None:
+    """List the query library: id, title, parameters and the clauses each speaks to."""
+
+    def run() -> int:
+        for definition in library.library():
+            params = ", ".join(f"{p.name} ({p.type.value}, default {p.default})" for p in definition.params) or "none"
+            typer.echo(f"{definition.id}\n  {definition.title}\n  {definition.description}")
+            typer.echo(f"  clauses: {' '.join(definition.clauses)}; parameters: {params}\n")
+        return EXIT_OK
+
+    _exit_with(run)
+
+
+def _query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.QueryDefinition, list[str]]:
+    if name is not None:
+        definition = library.find(name)
+        paths = arguments
+    else:
+        file = Path(arguments[0])
+        if file.suffix != ".rq":
+            raise UsageError(f"{arguments[0]}: give a query file ending in .rq first, or --name ID")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"{arguments[0]}: cannot read: {error.strerror}") from None
+        definition = library.parse_definition(text, source=arguments[0])
+        paths = arguments[1:]
+    if not paths:
+        raise UsageError("no data: give at least one file, directory or '-' after the query")
+    return definition, paths
+
+
+def _width() -> int:
+    """Give the table width: the terminal's, or a wide page when the output goes to a file or pipe."""
+    return shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 200
 
 
 def _date(text: str | None) -> dt.date:

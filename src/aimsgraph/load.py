@@ -45,6 +45,7 @@ class LoadedData:
     """The triples of all inputs in one rdflib graph, with the places subjects were written."""
 
     graph: Graph
+    quads: list[pyoxigraph.Quad] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     prefixes: dict[str, str] = field(default_factory=dict)
     _lines: dict[str, list[SourceLocation]] = field(default_factory=dict)
@@ -129,7 +130,7 @@ def load(sources: Sequence[SourceFile], *, graph: Graph | None = None) -> Loaded
     """
     data = LoadedData(graph if graph is not None else Graph())
     for source in sources:
-        typed = _parse_into(data.graph, source, data.prefixes)
+        typed = _parse_into(data.graph, source, data.prefixes, data.quads)
         data.sources.append(source.name)
         data._typed_in[source.name] = typed
         text = source.content.decode("utf-8", errors="replace")
@@ -146,12 +147,31 @@ def parse_graph(source: SourceFile) -> Graph:
     :raises InputError: the source is not well-formed.
     """
     graph = Graph()
-    _parse_into(graph, source, {})
+    _parse_into(graph, source, {}, [])
     return graph
 
 
-def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str]) -> set[str]:
-    """Add the source's triples to ``graph`` and its prefixes to ``prefixes``; give the IRIs it types."""
+def parse_quads(source: SourceFile) -> list[pyoxigraph.Quad]:
+    """Parse one source into Oxigraph quads, all in the default graph.
+
+    :raises InputError: the source is not well-formed.
+    """
+    quads: list[pyoxigraph.Quad] = []
+    _parse_into(Graph(), source, {}, quads)
+    return quads
+
+
+def oxigraph_store(*quad_lists: list[pyoxigraph.Quad]) -> pyoxigraph.Store:
+    """Give a new in-memory Oxigraph store holding the given quads."""
+    store = pyoxigraph.Store()
+    for quads in quad_lists:
+        store.bulk_extend(quads)
+    return store
+
+
+def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str], kept: list[pyoxigraph.Quad]) -> set[str]:
+    """Add the source's triples to ``graph`` and to ``kept`` (as Oxigraph quads in the default
+    graph: named graphs are merged), and its prefixes to ``prefixes``; give the IRIs it types."""
     _refuse_xml_entities(source)
     typed: set[str] = set()
     try:
@@ -162,6 +182,7 @@ def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str]) -> s
             subject = _to_rdflib(quad.subject)
             predicate = URIRef(quad.predicate.value)
             graph.add((subject, predicate, _to_rdflib(quad.object)))
+            kept.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
             if quad.predicate.value == _RDF_TYPE and isinstance(subject, URIRef):
                 typed.add(str(subject))
         for prefix, namespace in quads.prefixes.items():

@@ -124,6 +124,7 @@ class ValidationReport:
     inference: Inference
     counts: dict[Severity, int] = field(default_factory=dict)
     prefixes: tuple[tuple[str, str], ...] = ()
+    checked_requirements: frozenset[str] = frozenset()
 
     @property
     def conforms(self) -> bool:

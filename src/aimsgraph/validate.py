@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
@@ -27,7 +28,7 @@ from aimsgraph.model import Finding, Inference, Severity, Term, TermKind, Valida
 AIMS = "https://w3id.org/aimsgraph/ns#"
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
 _CONTEXT = URIRef("urn:aimsgraph:validation-context")
-_BUILTIN_PREFIXES = {
+BUILTIN_PREFIXES = {
     "aims": AIMS,
     "iso42001": "https://w3id.org/aimsgraph/iso-iec-42001-2023/",
     "rdf": str(RDF),
@@ -76,6 +77,18 @@ def validate(
     :raises ShapesError: a shapes file is not valid SHACL.
     """
     data = load.load(load.collect(paths, input_format=input_format))
+    return validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes, bundled_shapes=bundled_shapes)
+
+
+def validate_loaded(
+    data: load.LoadedData,
+    *,
+    as_of: dt.date,
+    inference: Inference = Inference.NONE,
+    shapes: Sequence[str] = (),
+    bundled_shapes: bool = True,
+) -> ValidationReport:
+    """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
     knowledge = bundled_knowledge()
 
@@ -89,7 +102,7 @@ def validate(
 
     report = shacl.report_graph(working, shapes_graph)
     rules = _rules(shapes_graph)
-    catalog = _catalog()
+    catalog = bundled_catalog()
     systems = _ai_systems(working)
     findings = []
     for row in report.query(_RESULTS_QUERY):
@@ -126,7 +139,8 @@ def validate(
         shapes=len({rule.id for rule in rules.values()}),
         inference=inference,
         counts=counts,
-        prefixes=tuple(sorted({**_BUILTIN_PREFIXES, **data.prefixes}.items())),
+        prefixes=tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())),
+        checked_requirements=frozenset(iri for rule in rules.values() for iri in rule.enforces),
     )
 
 
@@ -134,19 +148,32 @@ def validate(
 def bundled_knowledge() -> Graph:
     """Give the ontology and catalogues, parsed once per process and only ever read (copied from)."""
     graph = Graph()
-    for resource in assets.ontology_files():
-        source = load.SourceFile(
-            f"aimsgraph:ontology/{resource.name}",
-            resource.read_bytes(),
-            RdfFormat.TURTLE,
-            f"https://w3id.org/aimsgraph/assets/{resource.name}",
-        )
+    for source in _knowledge_sources():
         graph += load.parse_graph(source)
     return graph
 
 
 @lru_cache(maxsize=1)
-def _catalog() -> Catalog:
+def bundled_knowledge_quads() -> tuple[pyoxigraph.Quad, ...]:
+    """Give the ontology and catalogues as Oxigraph quads, parsed once per process."""
+    return tuple(quad for source in _knowledge_sources() for quad in load.parse_quads(source))
+
+
+def _knowledge_sources() -> list[load.SourceFile]:
+    return [
+        load.SourceFile(
+            f"aimsgraph:ontology/{resource.name}",
+            resource.read_bytes(),
+            RdfFormat.TURTLE,
+            f"https://w3id.org/aimsgraph/assets/{resource.name}",
+        )
+        for resource in assets.ontology_files()
+    ]
+
+
+@lru_cache(maxsize=1)
+def bundled_catalog() -> Catalog:
+    """Give the requirement catalogues, read once per process."""
     return Catalog.from_graph(bundled_knowledge())
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import groupby
 
-from aimsgraph.model import FailOn, Finding, Severity, Term, TermKind, ValidationReport
-
-Compact = Callable[[str | None], str]
+from aimsgraph.model import FailOn, Finding, Severity, ValidationReport
+from aimsgraph.render.terms import Compact, compactor, term_text
 
 _MANAGEMENT_SYSTEM = "The management system as a whole"
 
 
 def render(report: ValidationReport, *, fail_on: FailOn) -> str:
     """Give the report as plain text lines."""
-    compact = _compactor(report.prefixes)
+    compact = compactor(report.prefixes)
     lines = [
         f"aimsgraph validate: {len(report.sources)} file(s), {report.triples} triples, "
         f"{report.shapes} shapes, as of {report.as_of.isoformat()}, inference {report.inference.value}",
@@ -77,20 +75,12 @@ def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
             f"              path {compact(finding.path.strip('<>')) if finding.path.startswith('<') else finding.path}"
         )
     if finding.value is not None:
-        lines.append(f"              value {_term_text(finding.value, compact)}")
+        lines.append(f"              value {term_text(finding.value, compact)}")
     if finding.location:
         lines.append(f"              at {finding.location.file}:{finding.location.line}")
     if finding.remediation:
         lines.append(f"              fix {finding.remediation}")
     return lines
-
-
-def _term_text(term: Term, compact: Compact) -> str:
-    if term.kind is TermKind.IRI:
-        return compact(term.value)
-    if term.kind is TermKind.BLANK:
-        return f"_:{term.value}"
-    return f'"{term.value}"' + (f"@{term.language}" if term.language else "")
 
 
 def _summary(report: ValidationReport, fail_on: FailOn) -> str:
@@ -99,17 +89,3 @@ def _summary(report: ValidationReport, fail_on: FailOn) -> str:
         return f"Conforms: no findings ({counts})."
     verdict = "FAIL" if report.fails(fail_on) else "pass"
     return f"{len(report.findings)} finding(s): {counts}. Result: {verdict} (--fail-on {fail_on.value})."
-
-
-def _compactor(prefixes: tuple[tuple[str, str], ...]) -> Compact:
-    ordered = sorted(prefixes, key=lambda pair: -len(pair[1]))
-
-    def compact(iri: str | None) -> str:
-        if iri is None:
-            return ""
-        for prefix, namespace in ordered:
-            if namespace and iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace) :]}"
-        return iri if iri.startswith("_:") else f"<{iri}>"
-
-    return compact

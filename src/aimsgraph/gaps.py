@@ -1,0 +1,211 @@
+"""The gap report: every ISO/IEC 42001 requirement with a status, and the audit-readiness summary.
+
+It joins two views of the same data, loaded once: the SHACL findings (what is wrong, and which
+clause or control each finding concerns) and the library queries ``clause-coverage`` and
+``audit-readiness`` (what the data holds for each requirement). The CLI, the API and the HTML
+report all serve this one object.
+
+How a status is decided (the one piece of judgement here, kept in one function):
+
+- an Annex A control without a decision in the Statement of Applicability is *not assessed*; one
+  decided not applicable is *not applicable*;
+- an applicable control with a violation against it is *not met* when nothing implements it and
+  *partly met* when something does; without violations it is *met* when it is implemented
+  (status aims:Implemented) by a control with evidence, and *partly met* otherwise (still in
+  progress, or only warnings against it);
+- a clause requirement with a violation against it is *not met*, with only warnings or notes
+  *partly met*; without findings it is *met* when a rule checks it or the data holds evidence,
+  an implementation or documented information for it, and *not assessed* when nothing does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import pyoxigraph
+
+from aimsgraph import library, load, sparql
+from aimsgraph.formats import RdfFormat
+from aimsgraph.model import Finding, Inference, Requirement, Severity, Term, ValidationReport
+from aimsgraph.validate import bundled_catalog, bundled_knowledge_quads, validate_loaded
+
+AIMS = "https://w3id.org/aimsgraph/ns#"
+
+
+class CoverageStatus(enum.Enum):
+    """How far the AIMS meets one requirement."""
+
+    MET = "met"
+    PARTLY_MET = "partly met"
+    NOT_MET = "not met"
+    NOT_APPLICABLE = "not applicable"
+    NOT_ASSESSED = "not assessed"
+
+
+class RequirementKind(enum.Enum):
+    """Whether a requirement is a clause (always applies) or an Annex A control (applies per the SoA)."""
+
+    CLAUSE = "clause"
+    CONTROL = "control"
+
+
+@dataclass(frozen=True)
+class RequirementCoverage:
+    """One requirement's status and what it rests on."""
+
+    requirement: Requirement
+    kind: RequirementKind
+    status: CoverageStatus
+    applicable: bool | None
+    implementation_status: str | None
+    implementations: tuple[str, ...]
+    evidence: tuple[str, ...]
+    documents: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """The audit-readiness summary."""
+
+    applicable_controls: int
+    controls_met: int
+    implemented_controls: int
+    controls_with_current_evidence: int
+    open_nonconformities: dict[str, int]
+    overdue_corrective_actions: int
+    clauses: dict[CoverageStatus, int]
+    controls: dict[CoverageStatus, int]
+
+    @property
+    def share_ready(self) -> float:
+        """Give the share of applicable controls implemented with current evidence (0 when none apply)."""
+        if self.applicable_controls == 0:
+            return 0.0
+        return self.controls_with_current_evidence / self.applicable_controls
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """The gap analysis of an AIMS as of a date."""
+
+    as_of: dt.date
+    validation: ValidationReport
+    coverage: tuple[RequirementCoverage, ...]
+    readiness: Readiness
+
+
+def gaps(
+    paths: Sequence[str],
+    *,
+    as_of: dt.date,
+    inference: Inference = Inference.NONE,
+    input_format: RdfFormat | None = None,
+    shapes: Sequence[str] = (),
+) -> GapReport:
+    """Give the gap report of the AIMS data at ``paths`` as of ``as_of``.
+
+    :raises UsageError: a path is missing, empty or of unknown format.
+    :raises InputError: a data or shapes file is not well-formed.
+    :raises ShapesError: a shapes file is not valid SHACL.
+    """
+    data = load.load(load.collect(paths, input_format=input_format))
+    validation = validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes)
+    store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+    coverage_rows = _select(store, "clause-coverage", as_of)
+    readiness_rows = _select(store, "audit-readiness", as_of)
+
+    catalog = bundled_catalog()
+    checked = validation.checked_requirements
+    coverage = []
+    for row in coverage_rows:
+        requirement = catalog.requirements[_text(row["requirement"])]
+        kind = RequirementKind(_text(row["kind"]))
+        about = tuple(f for f in validation.findings if any(r.iri == requirement.iri for r in f.requirements))
+        applicable = None if row["applicable"] is None else _text(row["applicable"]) == "true"
+        entry = RequirementCoverage(
+            requirement=requirement,
+            kind=kind,
+            status=CoverageStatus.NOT_ASSESSED,
+            applicable=applicable,
+            implementation_status=_text(row["status"]) if row["status"] is not None else None,
+            implementations=_members(row["implementations"]),
+            evidence=_members(row["evidence"]),
+            documents=_members(row["documents"]),
+            findings=about,
+        )
+        coverage.append(_with_status(entry, checked=requirement.iri in checked))
+    measures = {_text(row["measure"]): int(_text(row["count"])) for row in readiness_rows}
+    return GapReport(
+        as_of=as_of,
+        validation=validation,
+        coverage=tuple(coverage),
+        readiness=_readiness(coverage, measures),
+    )
+
+
+def _with_status(entry: RequirementCoverage, *, checked: bool) -> RequirementCoverage:
+    severities = {f.severity for f in entry.findings}
+    violated = Severity.VIOLATION in severities
+    if entry.kind is RequirementKind.CONTROL:
+        if entry.applicable is None:
+            status = CoverageStatus.NOT_ASSESSED
+        elif not entry.applicable:
+            status = CoverageStatus.NOT_APPLICABLE
+        elif violated:
+            status = CoverageStatus.PARTLY_MET if entry.implementations else CoverageStatus.NOT_MET
+        elif (
+            entry.implementations
+            and entry.evidence
+            and entry.implementation_status == AIMS + "Implemented"
+            and not severities
+        ):
+            status = CoverageStatus.MET
+        else:
+            status = CoverageStatus.PARTLY_MET if entry.implementations else CoverageStatus.NOT_MET
+    elif violated:
+        status = CoverageStatus.NOT_MET
+    elif severities:
+        status = CoverageStatus.PARTLY_MET
+    elif checked or entry.evidence or entry.implementations or entry.documents:
+        status = CoverageStatus.MET
+    else:
+        status = CoverageStatus.NOT_ASSESSED
+    return replace(entry, status=status)
+
+
+def _readiness(coverage: list[RequirementCoverage], measures: dict[str, int]) -> Readiness:
+    def tally(kind: RequirementKind) -> dict[CoverageStatus, int]:
+        return {s: sum(1 for c in coverage if c.kind is kind and c.status is s) for s in CoverageStatus}
+
+    prefix = "open nonconformities: "
+    return Readiness(
+        applicable_controls=measures.get("applicable controls", 0),
+        controls_met=sum(1 for c in coverage if c.kind is RequirementKind.CONTROL and c.status is CoverageStatus.MET),
+        implemented_controls=measures.get("implemented controls", 0),
+        controls_with_current_evidence=measures.get("implemented controls with current evidence", 0),
+        open_nonconformities={k.removeprefix(prefix): v for k, v in sorted(measures.items()) if k.startswith(prefix)},
+        overdue_corrective_actions=measures.get("overdue corrective actions", 0),
+        clauses=tally(RequirementKind.CLAUSE),
+        controls=tally(RequirementKind.CONTROL),
+    )
+
+
+def _select(store: pyoxigraph.Store, query_id: str, as_of: dt.date) -> list[dict[str, Term | None]]:
+    definition = library.find(query_id)
+    values = library.bind_values(definition, {}, today=as_of)
+    result = sparql.run(store, sparql.bind(definition.text, values), source=definition.source, lists=definition.lists)
+    assert isinstance(result, sparql.SelectResult)
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def _text(term: Term | None) -> str:
+    assert term is not None
+    return term.value
+
+
+def _members(term: Term | None) -> tuple[str, ...]:
+    return tuple(term.value.split("|")) if term is not None else ()

@@ -1,0 +1,234 @@
+"""Running SPARQL queries: safely bound parameters, one result type per query form, Oxigraph first.
+
+Parameters are bound by a ``VALUES`` block placed at the start of the query's WHERE group, built
+from RDF terms that Oxigraph serialises (so quotes, braces and spaces in a value stay inside the
+value). Every query is first parsed by rdflib, whose algebra is walked to refuse ``SERVICE``
+unless the caller allows it; the text is checked once and the check cached. Queries run on
+Oxigraph; :func:`run_on_rdflib` runs the same bound text on rdflib, which the tests use to show
+both engines agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyoxigraph
+from pyparsing import ParseException
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.algebra import traverse
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Identifier, Node
+
+from aimsgraph.errors import InputError, UsageError
+from aimsgraph.model import Term, TermKind
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_TOKEN = re.compile(
+    r"""
+      (?P<comment>\#[^\n]*)
+    | (?P<longstring>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')
+    | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<where>\bWHERE\b)
+    | (?P<brace>\{)
+    | (?P<other>[^#"'<{W]+|.)
+    """,
+    re.VERBOSE | re.IGNORECASE | re.DOTALL,
+)
+_POSITION = re.compile(r"(?:at |line:)(\d+)[:,] ?(?:col:)?(\d+)")
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """The solutions of a SELECT query: column names and rows of terms (None where unbound)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Term | None, ...], ...]
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """The answer of an ASK query."""
+
+    value: bool
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    """The triples of a CONSTRUCT or DESCRIBE query."""
+
+    triples: tuple[tuple[Term, Term, Term], ...]
+
+
+QueryResult = SelectResult | AskResult | GraphResult
+
+
+def check(text: str, *, source: str, allow_service: bool = False) -> None:
+    """Check that ``text`` is a SPARQL query that may run here.
+
+    :raises InputError: it is not a well-formed query (with line and column where known).
+    :raises UsageError: it calls a remote service and ``allow_service`` is false.
+    """
+    uses_service = _uses_service(text, source)
+    if uses_service and not allow_service:
+        raise UsageError(f"{source}: the query calls a remote SERVICE; refused unless --allow-service is given")
+
+
+@lru_cache(maxsize=256)
+def _uses_service(text: str, source: str) -> bool:
+    try:
+        algebra = prepareQuery(text).algebra
+    except ParseException as error:
+        raise InputError(
+            f"SPARQL syntax error: {_reason(error.msg)}", source=source, line=error.lineno, column=error.col
+        ) from None
+    except Exception as error:  # rdflib raises bare exceptions for some malformed queries
+        raise InputError(f"SPARQL error: {error}", source=source) from None
+    found: list[bool] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
+            found.append(True)
+
+    traverse(algebra, visitPre=visit)
+    return bool(found)
+
+
+def _reason(message: str) -> str:
+    return message.split(", found", 1)[0] if message else "malformed query"
+
+
+def bind(text: str, values: dict[str, pyoxigraph.NamedNode | pyoxigraph.Literal]) -> str:
+    """Give ``text`` with ``values`` bound by a VALUES block at the start of its WHERE group."""
+    if not values:
+        return text
+    names = list(values)
+    block = (
+        "VALUES (" + " ".join(f"?{name}" for name in names) + ") { (" + " ".join(str(values[n]) for n in names) + ") }"
+    )
+    position = _where_group_start(text)
+    return f"{text[:position]} {block}\n{text[position:]}"
+
+
+def _where_group_start(text: str) -> int:
+    """Give the index just after the '{' that opens the query pattern: the first after a top-level
+    WHERE, or, in a query written without WHERE, the first '{' of all (strings, IRIs and comments
+    are skipped)."""
+    first_brace: int | None = None
+    saw_where = False
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "where":
+            saw_where = True
+        elif kind == "brace":
+            if saw_where:
+                return match.end()
+            if first_brace is None:
+                first_brace = match.end()
+    if first_brace is None:
+        raise UsageError("the query has no graph pattern to bind parameters in")
+    return first_brace
+
+
+def run(store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ...] = ()) -> QueryResult:
+    """Give the result of running the (already bound) query ``text`` on ``store``.
+
+    :raises InputError: Oxigraph cannot parse or evaluate the query.
+    """
+    try:
+        result = store.query(text)
+    except SyntaxError as error:
+        position = _POSITION.search(str(error))
+        line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
+        raise InputError(f"SPARQL syntax error: {error}", source=source, line=line, column=column) from None
+    except (OSError, RuntimeError, ValueError) as error:
+        raise InputError(f"SPARQL evaluation failed: {error}", source=source) from None
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        return AskResult(bool(result))
+    if isinstance(result, pyoxigraph.QueryTriples):
+        return GraphResult(tuple((_ox(t.subject), _ox(t.predicate), _ox(t.object)) for t in result))
+    columns = tuple(variable.value for variable in result.variables)
+    rows = tuple(tuple(_ox_or_none(solution[column]) for column in columns) for solution in result)
+    return _normalise(SelectResult(columns, rows), lists)
+
+
+def run_on_rdflib(
+    graph: Graph,
+    text: str,
+    values: dict[str, pyoxigraph.NamedNode | pyoxigraph.Literal],
+    *,
+    lists: tuple[str, ...] = (),
+) -> QueryResult:
+    """Give the result of the unbound query ``text`` on rdflib's engine, the reference the tests
+    compare Oxigraph with. rdflib takes the parameters as initial bindings: a VALUES block before
+    OPTIONAL groups makes rdflib 7.6 drop solutions, so it is not given one."""
+    bindings: dict[str, Identifier] = {name: _to_rdflib(term) for name, term in values.items()}
+    result = graph.query(text, initBindings=bindings)
+    if result.type == "ASK":
+        return AskResult(bool(result.askAnswer))
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return GraphResult(tuple((_rd(s), _rd(p), _rd(o)) for s, p, o in result))  # type: ignore[misc]
+    columns = tuple(str(v) for v in result.vars or ())
+    rows = tuple(tuple(_rd_or_none(row[i]) for i in range(len(columns))) for row in result)  # type: ignore[index]
+    return _normalise(SelectResult(columns, rows), lists)
+
+
+def _normalise(result: SelectResult, lists: tuple[str, ...]) -> SelectResult:
+    """Sort the members of GROUP_CONCAT list columns, whose order no engine guarantees, and give an
+    empty list as unbound (the spec's GROUP_CONCAT of nothing is "", which Oxigraph leaves unbound)."""
+    indexes = [i for i, column in enumerate(result.columns) if column in lists]
+    if not indexes:
+        return result
+    rows = []
+    for row in result.rows:
+        cells = list(row)
+        for i in indexes:
+            cell = cells[i]
+            if cell is not None and cell.kind is TermKind.LITERAL:
+                members = sorted(set(filter(None, cell.value.split("|"))))
+                cells[i] = Term(TermKind.LITERAL, "|".join(members), XSD_STRING) if members else None
+        rows.append(tuple(cells))
+    return SelectResult(result.columns, tuple(rows))
+
+
+def _to_rdflib(term: pyoxigraph.NamedNode | pyoxigraph.Literal) -> Identifier:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value) if datatype == XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
+
+
+def _ox(term: object) -> Term:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return Term(TermKind.IRI, term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return Term(TermKind.BLANK, term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        language = term.language
+        return Term(TermKind.LITERAL, term.value, None if language else term.datatype.value, language)
+    raise ValueError(f"unsupported term {term!r}")
+
+
+def _ox_or_none(term: object) -> Term | None:
+    return None if term is None else _ox(term)
+
+
+def _rd(term: Node) -> Term:
+    if isinstance(term, URIRef):
+        return Term(TermKind.IRI, str(term))
+    if isinstance(term, BNode):
+        return Term(TermKind.BLANK, str(term))
+    if isinstance(term, Literal):
+        language = term.language
+        datatype = None if language else str(term.datatype or XSD_STRING)
+        return Term(TermKind.LITERAL, str(term), datatype, language)
+    raise ValueError(f"unsupported term {term!r}")
+
+
+def _rd_or_none(term: Node | None) -> Term | None:
+    return None if term is None else _rd(term)
