@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install aimsgraph with its pinned dependencies
 
-demo: $(STAMP) ## Validate the example organisation (Kestrel Financial) and print its gaps
+demo: $(STAMP) ## Validate the example organisation (Kestrel Financial), print its findings and gap report
 	$(BIN)/aimsgraph validate examples/kestrel --as-of $(DEMO_AS_OF) --fail-on never
+	$(BIN)/aimsgraph gaps examples/kestrel --as-of $(DEMO_AS_OF)
 
 validate-conformant: $(STAMP) ## Validate the remediated example, which conforms
 	$(BIN)/aimsgraph validate examples/kestrel-remediated --as-of $(DEMO_AS_OF)

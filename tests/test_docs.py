@@ -12,13 +12,14 @@ from tests.conftest import ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_every_validate_option_is_in_the_readme() -> None:
+def test_every_command_and_option_is_in_the_readme() -> None:
     command = typer.main.get_command(app)
     assert isinstance(command, typer.main.TyperGroup)
-    validate = command.commands["validate"]
-    options = {name for parameter in validate.params for name in parameter.opts if name.startswith("--")}
-    assert options, "validate has no options?"
-    assert sorted(option for option in options if f"`{option}" not in README) == []
+    assert set(command.commands) == {"validate", "gaps", "query", "queries"}
+    for name, subcommand in command.commands.items():
+        assert f"aimsgraph {name}" in README, name
+        options = {o for parameter in subcommand.params for o in parameter.opts if o.startswith("--")}
+        assert sorted(option for option in options if f"`{option}" not in README and f"[{option}" not in README) == []
 
 
 def test_every_environment_setting_is_in_the_readme() -> None:
