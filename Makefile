@@ -38,8 +38,9 @@ format: $(STAMP) ## Format and autofix with ruff
 test: lint ## Lint, then run the test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Time validation of the example (see bench/)
+bench: $(STAMP) ## Time validation, gaps and every library query on the example and 1,000 AI systems
 	$(BIN)/python bench/validate_example.py
+	$(BIN)/python bench/queries.py --systems 1000
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
