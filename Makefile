@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_AS_OF ?= 2026-11-26
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo validate-conformant test lint format bench clean
+.PHONY: help install demo report validate-conformant test lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install aimsgraph with its pinned dependencies
 
-demo: $(STAMP) ## Validate the example organisation (Kestrel Financial), print its findings and gap report
+demo: report ## Validate the example, print its gap report, load it into the store and serve it (Ctrl-C stops)
+	$(BIN)/aimsgraph load examples/kestrel
+	$(BIN)/aimsgraph serve
+
+report: $(STAMP) ## Validate the example organisation (Kestrel Financial) and print its findings and gap report
 	$(BIN)/aimsgraph validate examples/kestrel --as-of $(DEMO_AS_OF) --fail-on never
 	$(BIN)/aimsgraph gaps examples/kestrel --as-of $(DEMO_AS_OF)
 
@@ -42,5 +46,5 @@ bench: $(STAMP) ## Time validation, gaps and every library query on the example 
 	$(BIN)/python bench/validate_example.py
 	$(BIN)/python bench/queries.py --systems 1000
 
-clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+clean: ## Remove the virtual environment, the demo store and caches
+	rm -rf $(VENV) .aimsgraph .pytest_cache .mypy_cache .ruff_cache build dist

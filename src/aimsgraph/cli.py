@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from aimsgraph import __version__, library, load, sparql
+from aimsgraph.api import create_app
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps as gap_report
@@ -27,6 +29,7 @@ from aimsgraph.render import results as results_render
 from aimsgraph.render import text as text_render
 from aimsgraph.render.terms import compactor
 from aimsgraph.settings import Settings
+from aimsgraph.store import EmbeddedStore
 from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
 from aimsgraph.validate import validate as validate_aims
 
@@ -208,6 +211,79 @@ def queries() -> None:
         return EXIT_OK
 
     _exit_with(run)
+
+
+@app.command(name="load")
+def load_command(
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, directories or - for stdin.")],
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            "--graph",
+            metavar="IRI",
+            help="Put everything in this one named graph [default: one graph per file, named by its file: IRI].",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store]."),
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions."),
+    ] = None,
+) -> None:
+    """Load RDF files into the embedded store, replacing the graphs they were loaded into before."""
+
+    def run() -> int:
+        settings = Settings.from_environment()
+        directory = data_dir or settings.data_dir
+        sources = load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None)
+        # Parse everything before touching the store, so that one bad file changes nothing.
+        parsed = [(source, load.parse_quads(source)) for source in sources]
+        store = _open_store(directory)
+        if graph is not None:
+            count = store.replace_graph(graph, [quad for _, quads in parsed for quad in quads])
+            typer.echo(f"{graph}: {count} triples from {len(parsed)} file(s)")
+        else:
+            for source, quads in parsed:
+                count = store.replace_graph(source.base_iri, quads)
+                typer.echo(f"{source.base_iri}: {count} triples")
+        store.flush()
+        typer.echo(f"store {directory}: {len(store.graphs())} graph(s)")
+        return EXIT_OK
+
+    _exit_with(run)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on [default: 8642].")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store]."),
+    ] = None,
+) -> None:
+    """Serve the stored AIMS over HTTP: SPARQL at /sparql, graphs at /store, reports under /v1, docs at /docs."""
+
+    def run() -> int:
+        settings = Settings.from_environment()
+        store = _open_store(data_dir or settings.data_dir)
+        application = create_app(settings, store)
+        address, listen_port = host or settings.host, port or settings.port
+        typer.echo(
+            f"aimsgraph serving {data_dir or settings.data_dir} at http://{address}:{listen_port}/ (docs at /docs)"
+        )
+        uvicorn.run(application, host=address, port=listen_port, log_level="warning")
+        return EXIT_OK
+
+    _exit_with(run)
+
+
+def _open_store(directory: Path) -> EmbeddedStore:
+    directory.mkdir(parents=True, exist_ok=True)
+    return EmbeddedStore(directory, bundled_knowledge_quads())
 
 
 def _query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.QueryDefinition, list[str]]:

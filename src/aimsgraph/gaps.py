@@ -113,6 +113,17 @@ def gaps(
     :raises ShapesError: a shapes file is not valid SHACL.
     """
     data = load.load(load.collect(paths, input_format=input_format))
+    return gaps_loaded(data, as_of=as_of, inference=inference, shapes=shapes)
+
+
+def gaps_loaded(
+    data: load.LoadedData,
+    *,
+    as_of: dt.date,
+    inference: Inference = Inference.NONE,
+    shapes: Sequence[str] = (),
+) -> GapReport:
+    """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`)."""
     validation = validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes)
     store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
     coverage_rows = _select(store, "clause-coverage", as_of)

@@ -141,6 +141,18 @@ def load(sources: Sequence[SourceFile], *, graph: Graph | None = None) -> Loaded
     return data
 
 
+def from_quads(quads: Iterable[pyoxigraph.Quad], *, sources: Sequence[str]) -> LoadedData:
+    """Give already parsed quads (for example read from a store) as loaded data, graph names merged.
+
+    No source text is at hand, so findings about this data carry no line numbers.
+    """
+    data = LoadedData(Graph(), sources=list(sources))
+    for quad in quads:
+        data.graph.add((_to_rdflib(quad.subject), URIRef(quad.predicate.value), _to_rdflib(quad.object)))
+        data.quads.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
+    return data
+
+
 def parse_graph(source: SourceFile) -> Graph:
     """Parse one source into a new rdflib graph.
 

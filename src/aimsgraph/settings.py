@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from aimsgraph.errors import UsageError
 from aimsgraph.model import FailOn, Inference
+
+
+class Scope(enum.Enum):
+    """What an API key may do: read (query, validate, report) or also write (load, update, delete)."""
+
+    READ = "read"
+    WRITE = "write"
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,14 @@ class Settings:
     # data that uses its own subproperties or subclasses of ours. It also keeps CI runs fast.
     inference: Inference = Inference.NONE
     fail_on: FailOn = FailOn.VIOLATION
+    # The service. The defaults are safe for a demo: loopback only, reads open to whoever can
+    # reach loopback, and no write at all until the operator sets a key with the write scope.
+    data_dir: Path = Path(".aimsgraph/store")
+    host: str = "127.0.0.1"
+    port: int = 8642
+    api_keys: dict[str, Scope] = field(default_factory=dict)
+    anonymous_read: bool = True
+    max_body_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -32,7 +49,42 @@ class Settings:
         return cls(
             inference=_choice(env, "AIMSGRAPH_INFERENCE", Inference, defaults.inference),
             fail_on=_choice(env, "AIMSGRAPH_FAIL_ON", FailOn, defaults.fail_on),
+            data_dir=Path(env.get("AIMSGRAPH_DATA_DIR") or defaults.data_dir),
+            host=env.get("AIMSGRAPH_HOST") or defaults.host,
+            port=_integer(env, "AIMSGRAPH_PORT", defaults.port),
+            api_keys=_api_keys(env.get("AIMSGRAPH_API_KEYS", "")),
+            anonymous_read=_flag(env, "AIMSGRAPH_ANONYMOUS_READ", defaults.anonymous_read),
+            max_body_bytes=_integer(env, "AIMSGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
         )
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise UsageError(f"{name}={raw!r} is not a whole number")
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0"):
+        raise UsageError(f"{name}={raw!r} is not true or false")
+    return raw in ("true", "1")
+
+
+def _api_keys(raw: str) -> dict[str, Scope]:
+    """Read ``key=scope`` pairs separated by commas (a key of at least 16 characters; scope read or write)."""
+    keys: dict[str, Scope] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        key, sep, scope = entry.rpartition("=")
+        if not sep or len(key) < 16 or scope not in ("read", "write"):
+            raise UsageError("AIMSGRAPH_API_KEYS holds key=read or key=write pairs, each key at least 16 characters")
+        keys[key] = Scope(scope)
+    return keys
 
 
 _Choice = TypeVar("_Choice", Inference, FailOn)

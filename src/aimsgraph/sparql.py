@@ -18,7 +18,8 @@ import pyoxigraph
 from pyparsing import ParseException
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.algebra import traverse
+from rdflib.plugins.sparql.algebra import translateUpdate, traverse
+from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Node
 
@@ -26,6 +27,7 @@ from aimsgraph.errors import InputError, UsageError
 from aimsgraph.model import Term, TermKind
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RESERVED_GRAPHS = "urn:aimsgraph:graph:"
 _TOKEN = re.compile(
     r"""
       (?P<comment>\#[^\n]*)
@@ -74,19 +76,35 @@ def check(text: str, *, source: str, allow_service: bool = False) -> None:
     """
     uses_service = _uses_service(text, source)
     if uses_service and not allow_service:
-        raise UsageError(f"{source}: the query calls a remote SERVICE; refused unless --allow-service is given")
+        raise UsageError(
+            f"{source}: the query calls a remote SERVICE, which is refused "
+            "(the command line allows it with --allow-service)"
+        )
+
+
+def is_graph_query(text: str, *, source: str) -> bool:
+    """Give whether ``text`` is a CONSTRUCT or DESCRIBE query (a graph result) rather than SELECT or ASK.
+
+    :raises InputError: it is not a well-formed query.
+    """
+    return _parsed(text, source).name in ("ConstructQuery", "DescribeQuery")
 
 
 @lru_cache(maxsize=256)
-def _uses_service(text: str, source: str) -> bool:
+def _parsed(text: str, source: str) -> CompValue:
     try:
-        algebra = prepareQuery(text).algebra
+        return prepareQuery(text).algebra
     except ParseException as error:
         raise InputError(
             f"SPARQL syntax error: {_reason(error.msg)}", source=source, line=error.lineno, column=error.col
         ) from None
     except Exception as error:  # rdflib raises bare exceptions for some malformed queries
         raise InputError(f"SPARQL error: {error}", source=source) from None
+
+
+@lru_cache(maxsize=256)
+def _uses_service(text: str, source: str) -> bool:
+    algebra = _parsed(text, source)
     found: list[bool] = []
 
     def visit(node: object) -> None:
@@ -95,6 +113,39 @@ def _uses_service(text: str, source: str) -> bool:
 
     traverse(algebra, visitPre=visit)
     return bool(found)
+
+
+def check_update(text: str, *, source: str) -> None:
+    """Check that ``text`` is a SPARQL update that may run on the store from the network.
+
+    :raises InputError: it is not a well-formed update.
+    :raises UsageError: it uses LOAD or SERVICE (both fetch from elsewhere) or writes a graph
+        reserved for aimsgraph.
+    """
+    try:
+        algebra = translateUpdate(parseUpdate(text))
+    except ParseException as error:
+        raise InputError(
+            f"SPARQL syntax error: {_reason(error.msg)}", source=source, line=error.lineno, column=error.col
+        ) from None
+    except Exception as error:  # rdflib raises bare exceptions for some malformed updates
+        raise InputError(f"SPARQL error: {error}", source=source) from None
+    refused: list[str] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, CompValue) and node.name in ("Load", "ServiceGraphPattern"):
+            refused.append("LOAD" if node.name == "Load" else "SERVICE")
+        elif isinstance(node, URIRef) and str(node).startswith(RESERVED_GRAPHS):
+            refused.append(f"the reserved graph <{node}>")
+
+    for operation in algebra.algebra:
+        traverse(operation, visitPre=visit)
+    # INSERT DATA and DELETE DATA keep their quads in plain dictionaries that the walk does not
+    # enter, so the reserved graph names are also looked for in the text, escapes expanded.
+    if RESERVED_GRAPHS in expandUnicodeEscapes(text):
+        refused.append("a reserved graph (urn:aimsgraph:graph:...)")
+    if refused:
+        raise UsageError(f"{source}: the update uses {refused[0]}, which is not allowed here")
 
 
 def _reason(message: str) -> str:

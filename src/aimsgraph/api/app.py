@@ -1,0 +1,94 @@
+"""The FastAPI application: routers, the error tree mapped to HTTP statuses, the body-size limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aimsgraph import __version__
+from aimsgraph.api import graph_store, sparql_protocol, v1
+from aimsgraph.errors import AimsgraphError, InputError
+from aimsgraph.settings import Settings
+from aimsgraph.store import EmbeddedStore
+
+
+def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
+    """Give the aimsgraph HTTP API serving ``store`` under ``settings``."""
+    app = FastAPI(
+        title="aimsgraph",
+        version=__version__,
+        description="Validation, gap analysis and SPARQL over an AI management system kept as RDF.",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.generation = 0  # bumped by every write, so cached reports know when they are stale
+    app.state.gap_cache = {}
+    app.include_router(sparql_protocol.router)
+    app.include_router(graph_store.router)
+    app.include_router(v1.router)
+    app.add_exception_handler(AimsgraphError, _error_response)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["service"], summary="Liveness and what is stored")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "graphs": len(store.graphs())}
+
+    return app
+
+
+def _error_response(_: Request, error: AimsgraphError) -> JSONResponse:
+    """Map the error tree to HTTP statuses, in this one place."""
+    # Every error in the tree is the client's: bad input, a bad request, bad shapes.
+    status = 400
+    body: dict[str, Any] = {"detail": str(error)}
+    if isinstance(error, InputError):
+        body["location"] = {"source": error.source, "line": error.line, "column": error.column}
+    return JSONResponse(body, status_code=status)
+
+
+class BodyLimit:
+    """Refuse a request body larger than ``limit`` bytes with 413, whether or not it says its length."""
+
+    def __init__(self, app: ASGIApp, *, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLargeError:
+            await _too_large(send, self.limit)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    response = JSONResponse({"detail": f"the request body is larger than {limit} bytes"}, status_code=413)
+    await response({"type": "http"}, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

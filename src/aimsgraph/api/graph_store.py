@@ -1,0 +1,101 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at /store: read, replace, add to and delete graphs.
+
+An upload is parsed completely from its bytes, with the format its Content-Type names and the
+graph's IRI as base, before the store is touched; the write is then one transaction, so a
+malformed upload leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pyoxigraph
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from aimsgraph import load
+from aimsgraph.api.auth import require_read, require_write
+from aimsgraph.api.negotiation import GRAPHS, choose, upload_format
+from aimsgraph.store import EmbeddedStore
+
+router = APIRouter(tags=["Graph Store Protocol"])
+
+GraphParam = Annotated[str | None, Query(description="The IRI of the named graph.")]
+DefaultParam = Annotated[str | None, Query(description="Present (empty) to address the default graph.")]
+
+
+def _target(graph: str | None, default: str | None) -> str | None:
+    """Give the named graph addressed, or None for the default graph."""
+    if (graph is None) == (default is None):
+        raise HTTPException(status_code=400, detail="give exactly one of ?graph=IRI and ?default")
+    return graph
+
+
+@router.get("/store", dependencies=[Depends(require_read)], summary="Read a graph")
+def read_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    """Give the triples of a named graph (or of the default graph) in the format Accept asks for."""
+    store: EmbeddedStore = request.app.state.store
+    target = _target(graph, default)
+    if target is not None and not store.has_graph(target):
+        raise HTTPException(status_code=404, detail=f"no graph <{target}>")
+    media = choose(
+        request.headers.get("accept"), [m for m in GRAPHS if m not in ("application/trig", "application/n-quads")]
+    )
+    if media is None:
+        raise HTTPException(status_code=406, detail="a graph is available as Turtle, N-Triples, JSON-LD or RDF/XML")
+    triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in store.graph_quads(target)]
+    body = pyoxigraph.serialize(triples, format=GRAPHS[media]) or b""
+    return Response(body, media_type=media)
+
+
+@router.put("/store", dependencies=[Depends(require_write)], summary="Replace a graph (write scope)")
+async def replace_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    """Replace a named graph with the request body; 201 when the graph is new, 204 when it was replaced."""
+    target = _named(graph, default)
+    quads = await _parsed_body(request, target)
+    store: EmbeddedStore = request.app.state.store
+    existed = store.has_graph(target)
+    await run_in_threadpool(store.replace_graph, target, quads)
+    request.app.state.generation += 1
+    return Response(status_code=204 if existed else 201)
+
+
+@router.post("/store", dependencies=[Depends(require_write)], summary="Add to a graph (write scope)")
+async def add_to_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    """Add the request body's triples to a named graph; 201 when the graph is new, 204 otherwise."""
+    target = _named(graph, default)
+    quads = await _parsed_body(request, target)
+    store: EmbeddedStore = request.app.state.store
+    existed = store.has_graph(target)
+    await run_in_threadpool(store.add_to_graph, target, quads)
+    request.app.state.generation += 1
+    return Response(status_code=204 if existed else 201)
+
+
+@router.delete("/store", dependencies=[Depends(require_write)], summary="Delete a graph (write scope)")
+def delete_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    """Delete a named graph; 404 when there is none."""
+    target = _named(graph, default)
+    store: EmbeddedStore = request.app.state.store
+    if not store.drop_graph(target):
+        raise HTTPException(status_code=404, detail=f"no graph <{target}>")
+    request.app.state.generation += 1
+    return Response(status_code=204)
+
+
+def _named(graph: str | None, default: str | None) -> str:
+    target = _target(graph, default)
+    if target is None:
+        # The organisation's data lives in named graphs (one per source); the default graph is
+        # the union of them all and is not written directly.
+        raise HTTPException(status_code=405, detail="the default graph is the union of all graphs; write a named graph")
+    return target
+
+
+async def _parsed_body(request: Request, graph: str) -> list[pyoxigraph.Quad]:
+    rdf_format = upload_format(request.headers.get("content-type"))
+    if rdf_format is None:
+        raise HTTPException(status_code=415, detail="send Turtle, TriG, N-Triples, N-Quads, JSON-LD or RDF/XML")
+    content = await request.body()
+    source = load.SourceFile(f"<{graph}>", content, rdf_format, graph)
+    return await run_in_threadpool(load.parse_quads, source)

@@ -1,0 +1,88 @@
+"""Content negotiation: the media types each kind of result can be sent as, chosen by Accept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph
+
+from aimsgraph.formats import RdfFormat
+
+SOLUTIONS = {
+    "application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
+    "text/csv": pyoxigraph.QueryResultsFormat.CSV,
+    "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV,
+    "application/json": pyoxigraph.QueryResultsFormat.JSON,
+    "application/xml": pyoxigraph.QueryResultsFormat.XML,
+}
+GRAPHS = {
+    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
+    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
+    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
+    "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
+    "application/trig": pyoxigraph.RdfFormat.TRIG,
+    "application/n-quads": pyoxigraph.RdfFormat.N_QUADS,
+}
+# What an upload's Content-Type means.
+UPLOADS = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/x-turtle": RdfFormat.TURTLE,
+    "application/trig": RdfFormat.TRIG,
+    "application/n-triples": RdfFormat.NTRIPLES,
+    "text/plain": RdfFormat.NTRIPLES,
+    "application/n-quads": RdfFormat.NQUADS,
+    "application/ld+json": RdfFormat.JSONLD,
+    "application/rdf+xml": RdfFormat.RDFXML,
+}
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    """One entry of an Accept header."""
+
+    type: str
+    quality: float
+    order: int
+
+
+def choose(accept: str | None, offered: list[str]) -> str | None:
+    """Give the offered media type the client prefers (the first offered when Accept is absent), or None."""
+    if not accept:
+        return offered[0]
+    ranges = []
+    for order, part in enumerate(accept.split(",")):
+        pieces = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for parameter in pieces[1:]:
+            if parameter.startswith("q="):
+                try:
+                    quality = float(parameter[2:])
+                except ValueError:
+                    quality = 0.0
+        if pieces[0]:
+            ranges.append(MediaRange(pieces[0].lower(), quality, order))
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for position, media in enumerate(offered):
+        for candidate in ranges:
+            if candidate.quality <= 0 or not _matches(candidate.type, media):
+                continue
+            specificity = 2 if candidate.type == media else 1 if candidate.type.endswith("/*") else 0
+            key = (candidate.quality, specificity, -position)
+            if best is None or key > best:
+                best, chosen = key, media
+    return chosen
+
+
+def _matches(pattern: str, media: str) -> bool:
+    if pattern in ("*/*", media):
+        return True
+    return pattern.endswith("/*") and media.startswith(pattern[:-1])
+
+
+def upload_format(content_type: str | None) -> RdfFormat | None:
+    """Give the RDF format a request's Content-Type names, or None when it names none we read."""
+    if not content_type:
+        return None
+    return UPLOADS.get(content_type.split(";")[0].strip().lower())

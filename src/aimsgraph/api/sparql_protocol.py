@@ -1,0 +1,133 @@
+"""The SPARQL 1.1 Protocol: queries at /sparql (GET and POST), updates at /update (write scope).
+
+Every query from the network is parsed by rdflib first and refused if it calls SERVICE (Oxigraph
+would call the remote endpoint as soon as the query runs); every update is refused if it LOADs,
+calls SERVICE or touches aimsgraph's reserved graphs. Results are serialised by Oxigraph in the
+format the Accept header asks for. Without default-graph-uri, the default graph is the union of
+all graphs, so a query sees the organisation's data and the catalogues together.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+import pyoxigraph
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from aimsgraph import sparql
+from aimsgraph.api.auth import require_read, require_write
+from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose
+from aimsgraph.errors import InputError, UsageError
+from aimsgraph.store import EmbeddedStore
+
+router = APIRouter(tags=["SPARQL 1.1 Protocol"])
+
+_SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix formats: <http://www.w3.org/ns/formats/> .
+
+[] a sd:Service ;
+    sd:endpoint <{endpoint}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:feature sd:UnionDefaultGraph ;
+    sd:resultFormat formats:SPARQL_Results_JSON, formats:SPARQL_Results_XML, formats:SPARQL_Results_CSV,
+        formats:SPARQL_Results_TSV, formats:Turtle, formats:N-Triples, formats:JSON-LD, formats:RDF_XML .
+"""
+
+
+def _store(request: Request) -> EmbeddedStore:
+    store: EmbeddedStore = request.app.state.store
+    return store
+
+
+@router.get("/sparql", dependencies=[Depends(require_read)], summary="SPARQL query by GET, or the service description")
+def query_by_get(
+    request: Request,
+    query: Annotated[str | None, Query(description="The SPARQL query; without it, the service description.")] = None,
+    default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri")] = None,
+    named_graph_uri: Annotated[list[str] | None, Query(alias="named-graph-uri")] = None,
+) -> Response:
+    """Run a query given in the URL, or describe the service when no query is given."""
+    if query is None:
+        body = _SERVICE_DESCRIPTION.format(endpoint=str(request.url_for("query_by_get")))
+        return Response(body, media_type="text/turtle")
+    return _answer(request, query, default_graph_uri or [], named_graph_uri or [])
+
+
+@router.post("/sparql", dependencies=[Depends(require_read)], summary="SPARQL query by POST (form or sparql-query)")
+async def query_by_post(request: Request) -> Response:
+    """Run a query sent as application/x-www-form-urlencoded or as application/sparql-query."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = (await request.body()).decode("utf-8", errors="replace")
+    url_params = parse_qs(request.url.query)
+    if content_type == "application/sparql-query":
+        text = body
+        params = url_params
+    elif content_type == "application/x-www-form-urlencoded":
+        params = parse_qs(body)
+        if "query" not in params:
+            raise HTTPException(status_code=400, detail="the form has no 'query' field")
+        text = params["query"][0]
+    else:
+        raise HTTPException(
+            status_code=415, detail="send application/sparql-query or application/x-www-form-urlencoded"
+        )
+    # The query runs in a worker thread so that one long query does not hold up the event loop.
+    return await run_in_threadpool(
+        _answer, request, text, params.get("default-graph-uri", []), params.get("named-graph-uri", [])
+    )
+
+
+@router.post("/update", dependencies=[Depends(require_write)], summary="SPARQL update (write scope)")
+async def update(request: Request) -> Response:
+    """Run an update sent as application/sparql-update or as a form with an 'update' field."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = (await request.body()).decode("utf-8", errors="replace")
+    if content_type == "application/sparql-update":
+        text = body
+    elif content_type == "application/x-www-form-urlencoded":
+        fields = parse_qs(body)
+        if "update" not in fields:
+            raise HTTPException(status_code=400, detail="the form has no 'update' field")
+        text = fields["update"][0]
+    else:
+        raise HTTPException(
+            status_code=415, detail="send application/sparql-update or application/x-www-form-urlencoded"
+        )
+    sparql.check_update(text, source="update")
+    store = _store(request)
+    try:
+        await run_in_threadpool(store.oxigraph.update, text)  # one transaction: all of it or nothing
+    except SyntaxError as error:
+        raise InputError(f"SPARQL syntax error: {error}", source="update") from None
+    except (OSError, ValueError, RuntimeError) as error:
+        raise InputError(f"the update failed and changed nothing: {error}", source="update") from None
+    request.app.state.generation += 1
+    return Response(status_code=204)
+
+
+def _answer(request: Request, text: str, default_graphs: list[str], named_graphs: list[str]) -> Response:
+    sparql.check(text, source="query")
+    # Negotiate before running: an Oxigraph result must be consumed in the thread that made it.
+    offered = GRAPHS if sparql.is_graph_query(text, source="query") else SOLUTIONS
+    media = choose(request.headers.get("accept"), list(offered))
+    if media is None:
+        raise HTTPException(status_code=406, detail=f"this result is available as {', '.join(offered)}")
+    store = _store(request)
+    try:
+        result = store.oxigraph.query(
+            text,
+            use_default_graph_as_union=not default_graphs,
+            default_graph=[pyoxigraph.NamedNode(g) for g in default_graphs] or None,
+            named_graphs=[pyoxigraph.NamedNode(g) for g in named_graphs] or None,
+        )
+        body = result.serialize(format=offered[media])  # type: ignore[arg-type]
+        del result
+    except ValueError as error:
+        raise UsageError(f"query: a graph IRI is not valid: {error}") from None
+    except SyntaxError as error:
+        raise InputError(f"SPARQL syntax error: {error}", source="query") from None
+    except (OSError, RuntimeError) as error:
+        raise InputError(f"SPARQL evaluation failed: {error}", source="query") from None
+    return Response(body, media_type=media)

@@ -1,0 +1,112 @@
+"""aimsgraph's own routes: validation, the gap report, the query library, the stored graphs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from aimsgraph import library, load, sparql
+from aimsgraph.api.auth import require_read
+from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
+from aimsgraph.errors import UsageError
+from aimsgraph.gaps import GapReport, gaps_loaded
+from aimsgraph.model import FailOn, ValidationReport
+from aimsgraph.render import gaps as gaps_render
+from aimsgraph.render import json as json_render
+from aimsgraph.store import EmbeddedStore
+from aimsgraph.validate import validate_loaded
+
+router = APIRouter(prefix="/v1", tags=["aimsgraph"], dependencies=[Depends(require_read)])
+
+AsOf = Annotated[dt.date | None, Query(alias="as_of", description="Judge the AIMS as of this date (default: today).")]
+FailOnParam = Annotated[FailOn, Query(alias="fail_on", description="Severity at or above which 'failed' is true.")]
+
+
+@router.get("/gaps", summary="The gap report of the stored AIMS")
+def gap_report(request: Request, as_of: AsOf = None) -> JSONResponse:
+    """Give every clause and Annex A control with its status, and the audit-readiness summary."""
+    return JSONResponse(gaps_render.to_dict(_gaps(request, as_of or dt.date.today())))
+
+
+@router.get("/validate", summary="Validate the stored AIMS")
+def validate_stored(request: Request, as_of: AsOf = None, fail_on: FailOnParam = FailOn.VIOLATION) -> JSONResponse:
+    """Give the validation report of everything stored, as `aimsgraph validate --format json` does."""
+    report = _gaps(request, as_of or dt.date.today()).validation
+    return JSONResponse(json_render.to_dict(report, fail_on=fail_on))
+
+
+@router.post("/validate", summary="Validate an uploaded AIMS without storing it")
+async def validate_upload(
+    request: Request, as_of: AsOf = None, fail_on: FailOnParam = FailOn.VIOLATION
+) -> JSONResponse:
+    """Validate the RDF in the request body (format by Content-Type); nothing is stored."""
+    rdf_format = upload_format(request.headers.get("content-type"))
+    if rdf_format is None:
+        raise HTTPException(status_code=415, detail="send Turtle, TriG, N-Triples, N-Quads, JSON-LD or RDF/XML")
+    source = load.SourceFile("upload", await request.body(), rdf_format, "urn:aimsgraph:upload#")
+    report: ValidationReport = await run_in_threadpool(
+        lambda: validate_loaded(load.load([source]), as_of=as_of or dt.date.today())
+    )
+    return JSONResponse(json_render.to_dict(report, fail_on=fail_on))
+
+
+@router.get("/queries", summary="The query library")
+def list_queries() -> list[dict[str, Any]]:
+    """Give every library query with its title, description, clauses, parameters and columns."""
+    return [
+        {
+            "id": d.id,
+            "title": d.title,
+            "description": d.description,
+            "clauses": list(d.clauses),
+            "parameters": [
+                {"name": p.name, "type": p.type.value, "default": p.default, "description": p.description}
+                for p in d.params
+            ],
+            "columns": list(d.columns),
+        }
+        for d in library.library()
+    ]
+
+
+@router.get("/queries/{query_id}", summary="Run a library query")
+def run_query(request: Request, query_id: str) -> Response:
+    """Run a library query on the stored AIMS; its parameters come from the URL (?asOf=2026-11-26)."""
+    definition = library.find(query_id)
+    values = library.bind_values(definition, dict(request.query_params), today=dt.date.today())
+    media = choose(request.headers.get("accept"), list(SOLUTIONS))
+    if media is None:
+        raise HTTPException(status_code=406, detail=f"query results are available as {', '.join(SOLUTIONS)}")
+    store: EmbeddedStore = request.app.state.store
+    try:
+        # made, serialised and dropped in this thread, as Oxigraph results must be
+        result = store.oxigraph.query(sparql.bind(definition.text, values), use_default_graph_as_union=True)
+        body = result.serialize(format=SOLUTIONS[media])  # type: ignore[arg-type]
+        del result
+    except (SyntaxError, OSError, RuntimeError) as error:
+        raise UsageError(f"query {query_id} failed: {error}") from None
+    return Response(body, media_type=media)
+
+
+@router.get("/graphs", summary="The stored graphs")
+def list_graphs(request: Request) -> list[dict[str, Any]]:
+    """Give the organisation's named graphs and their sizes."""
+    store: EmbeddedStore = request.app.state.store
+    return [{"graph": info.iri, "triples": info.triples} for info in store.graphs()]
+
+
+def _gaps(request: Request, as_of: dt.date) -> GapReport:
+    """Give the gap report of the stored data, computed once per store generation and date."""
+    state = request.app.state
+    key = (state.generation, as_of)
+    cached: dict[tuple[int, dt.date], GapReport] = state.gap_cache
+    if key not in cached:
+        store: EmbeddedStore = state.store
+        report = gaps_loaded(store.data(), as_of=as_of)
+        cached.clear()  # only the newest generation is worth keeping
+        cached[key] = report
+    return cached[key]

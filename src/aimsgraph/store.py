@@ -1,0 +1,133 @@
+"""Where an organisation's AIMS data lives between runs: Oxigraph on disk, one named graph per source.
+
+The embedded store keeps each source file or upload in its own named graph, and aimsgraph's
+ontology and catalogues in a reserved graph that is refreshed whenever a store is opened, so
+that an upgrade of aimsgraph brings its catalogue along. Queries see the union of all graphs as
+their default graph unless a request names its dataset.
+
+Every write is one Oxigraph transaction: a new graph is first written under a staging name and
+then moved over the old one by a single SPARQL Update (MOVE), so a reader sees the old graph or
+the new one, never a mix, and a failed parse never touches the store.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+
+from aimsgraph import load
+from aimsgraph.errors import UsageError
+
+KNOWLEDGE_GRAPH = "urn:aimsgraph:graph:knowledge"
+_STAGING = "urn:aimsgraph:graph:staging:"
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """A named graph of the store and how many triples it holds."""
+
+    iri: str
+    triples: int
+
+
+class EmbeddedStore:
+    """An Oxigraph store, on disk under a data directory (or in memory when no directory is given)."""
+
+    def __init__(self, directory: Path | None, knowledge: Sequence[pyoxigraph.Quad]):
+        try:
+            self._store = pyoxigraph.Store(str(directory)) if directory is not None else pyoxigraph.Store()
+        except OSError as error:
+            # Oxigraph locks its directory: a second process (a running `serve`) makes this fail.
+            raise UsageError(f"{directory}: cannot open the store (is `aimsgraph serve` using it?): {error}") from None
+        self.directory = directory
+        for graph in self._store.named_graphs():
+            if isinstance(graph, pyoxigraph.NamedNode) and graph.value.startswith(_STAGING):
+                self._store.remove_graph(graph)  # left by a write that was interrupted
+        self._replace(KNOWLEDGE_GRAPH, knowledge)
+
+    @property
+    def oxigraph(self) -> pyoxigraph.Store:
+        """Give the underlying Oxigraph store, for queries and updates."""
+        return self._store
+
+    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+        """Replace the named graph ``graph`` with ``quads`` atomically (their graph names are ignored); give its size.
+
+        :raises UsageError: ``graph`` is not an absolute IRI or is reserved.
+        """
+        return self._replace(_checked(graph), quads)
+
+    def _replace(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+        staging = pyoxigraph.NamedNode(_STAGING + uuid.uuid4().hex)
+        staged = [pyoxigraph.Quad(q.subject, q.predicate, q.object, staging) for q in quads]
+        self._store.extend(staged)
+        # One update, so one transaction: the old graph is replaced by the staged one in one step.
+        self._store.update(f"MOVE SILENT GRAPH <{staging.value}> TO GRAPH <{graph}>")
+        return len(staged)
+
+    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+        """Add ``quads`` to the named graph ``graph`` atomically; give how many were given."""
+        target = pyoxigraph.NamedNode(_checked(graph))
+        added = [pyoxigraph.Quad(q.subject, q.predicate, q.object, target) for q in quads]
+        self._store.extend(added)
+        return len(added)
+
+    def drop_graph(self, graph: str) -> bool:
+        """Remove the named graph ``graph``; give whether it existed."""
+        node = pyoxigraph.NamedNode(_checked(graph))
+        if not self._store.contains_named_graph(node):
+            return False
+        self._store.remove_graph(node)
+        return True
+
+    def graphs(self) -> list[GraphInfo]:
+        """Give the organisation's named graphs (not the knowledge graph), by IRI."""
+        found = []
+        for graph in self._store.named_graphs():
+            if isinstance(graph, pyoxigraph.NamedNode) and graph.value != KNOWLEDGE_GRAPH:
+                size = sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
+                found.append(GraphInfo(graph.value, size))
+        return sorted(found, key=lambda info: info.iri)
+
+    def has_graph(self, graph: str) -> bool:
+        """Give whether the named graph ``graph`` exists."""
+        return bool(self._store.contains_named_graph(pyoxigraph.NamedNode(_checked(graph))))
+
+    def graph_quads(self, graph: str | None) -> list[pyoxigraph.Quad]:
+        """Give the triples of one named graph, or of the default graph when ``graph`` is None."""
+        name = pyoxigraph.DefaultGraph() if graph is None else pyoxigraph.NamedNode(_checked(graph))
+        return list(self._store.quads_for_pattern(None, None, None, name))
+
+    def data(self) -> load.LoadedData:
+        """Give all the organisation's data (every graph but the knowledge graph), merged, for validation."""
+        quads = [
+            quad
+            for quad in self._store.quads_for_pattern(None, None, None)
+            if not (isinstance(quad.graph_name, pyoxigraph.NamedNode) and quad.graph_name.value == KNOWLEDGE_GRAPH)
+        ]
+        return load.from_quads(quads, sources=[info.iri for info in self.graphs()])
+
+    def flush(self) -> None:
+        """Write everything to disk now."""
+        if self.directory is not None:
+            self._store.flush()
+
+
+def _checked(iri: str) -> str:
+    """Give ``iri`` if it is an absolute IRI that may name a graph.
+
+    :raises UsageError: it is not an IRI, or it is one of aimsgraph's reserved graph names.
+    """
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError:
+        raise UsageError(f"{iri!r} is not an absolute IRI") from None
+    if ":" not in iri:
+        raise UsageError(f"{iri!r} is not an absolute IRI")
+    if iri.startswith("urn:aimsgraph:graph:"):
+        raise UsageError(f"{iri} is reserved for aimsgraph's own use")
+    return iri

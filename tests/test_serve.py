@@ -1,0 +1,104 @@
+"""The real server: `aimsgraph load` then `aimsgraph serve` in their own processes, on loopback;
+data written over HTTP survives a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import EXAMPLES
+
+AIMSGRAPH = str(Path(sys.executable).parent / "aimsgraph")
+KEY = "restart-test-key-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _server(data_dir: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "AIMSGRAPH_API_KEYS": f"{KEY}=write"}
+    process = subprocess.Popen(
+        [AIMSGRAPH, "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError(
+                        f"server did not start: {process.stdout.read() if process.stdout else ''}"
+                    ) from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _request(
+    url: str, *, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_load_serve_write_restart_read(tmp_path: Path) -> None:
+    data_dir = tmp_path / "store"
+    loaded = subprocess.run(
+        [AIMSGRAPH, "load", str(EXAMPLES / "kestrel"), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert "6 graph(s)" in loaded.stdout
+    graph = "https://e.example/restart"
+    with _server(data_dir) as base:
+        status, _ = _request(
+            f"{base}/store?graph={graph}",
+            method="PUT",
+            body=b"<https://e.example/a> <https://e.example/b> <https://e.example/c> .",
+            headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {KEY}"},
+        )
+        assert status == 201
+        # while the server holds the store, a second writer is refused with a clear message
+        second = subprocess.run(
+            [AIMSGRAPH, "load", str(EXAMPLES / "kestrel"), "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert second.returncode == 2
+        assert "is `aimsgraph serve` using it?" in second.stderr
+    with _server(data_dir) as base:
+        status, body = _request(f"{base}/store?graph={graph}", headers={"Accept": "application/n-triples"})
+        assert status == 200
+        assert "<https://e.example/c>" in body
+        status, gaps = _request(f"{base}/v1/gaps?as_of=2026-11-26")
+        assert status == 200
+        assert json.loads(gaps)["readiness"]["controls_with_current_evidence"] == 33
