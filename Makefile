@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_AS_OF ?= 2026-11-26
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo report validate-conformant test lint format bench clean
+.PHONY: help install demo report validate-conformant test lint format bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -31,13 +31,13 @@ validate-conformant: $(STAMP) ## Validate the remediated example, which conforms
 	$(BIN)/aimsgraph validate examples/kestrel-remediated --as-of $(DEMO_AS_OF)
 
 lint: $(STAMP) ## ruff (lint and format check) and mypy --strict on src
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff format --check src tests bench docs
 	$(BIN)/mypy --strict src
 
 format: $(STAMP) ## Format and autofix with ruff
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench docs
+	$(BIN)/ruff check --fix src tests bench docs
 
 test: lint ## Lint, then run the test suite
 	$(BIN)/pytest -q
@@ -45,6 +45,9 @@ test: lint ## Lint, then run the test suite
 bench: $(STAMP) ## Time validation, gaps and every library query on the example and 1,000 AI systems
 	$(BIN)/python bench/validate_example.py
 	$(BIN)/python bench/queries.py --systems 1000
+
+docs: $(STAMP) ## Regenerate docs/queries.md from the query headers
+	$(BIN)/python docs/make_docs.py
 
 clean: ## Remove the virtual environment, the demo store and caches
 	rm -rf $(VENV) .aimsgraph .pytest_cache .mypy_cache .ruff_cache build dist

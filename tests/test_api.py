@@ -253,3 +253,10 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json()["graphs"] == 6
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/sparql", "/update", "/store", "/v1/gaps", "/v1/validate", "/v1/queries"} <= set(paths)
+
+
+def test_a_carriage_return_cannot_smuggle_service_over_http(client: TestClient) -> None:
+    query = "ASK { # \r SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o }\n}"
+    response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 400
+    assert "SERVICE" in response.json()["detail"]

@@ -154,3 +154,9 @@ def test_literal_values_keep_their_datatype_in_json() -> None:
     assert {"type": "literal", "value": "2026-06-29", "datatype": "http://www.w3.org/2001/XMLSchema#date"} in [
         f["value"] for f in overdue
     ]
+
+
+def test_user_shapes_that_would_reach_the_network_are_refused() -> None:
+    code, _, err = run("validate", SMALL, "--shapes", str(INPUTS / "service-target-shapes.ttl"))
+    assert code == 2
+    assert "SERVICE" in err and "refused" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -105,3 +106,11 @@ def test_table_markdown_and_csv() -> None:
     rows = _cli("--format", "csv")[1].splitlines()
     assert rows[0].startswith("id,title,kind,status")
     assert len(rows) == 71
+
+
+def test_an_empty_aims_is_not_assessed_rather_than_met(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ttl"
+    empty.write_text("")
+    report = gaps([str(empty)], as_of=EXAMPLE_AS_OF)
+    assert CoverageStatus.MET not in {c.status for c in report.coverage}
+    assert _status(report, "4.4") is CoverageStatus.NOT_MET  # no AI management system described

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -15,6 +16,9 @@ from aimsgraph.errors import InputError, UsageError
 from aimsgraph.validate import bundled_catalog, bundled_knowledge_quads
 from tests.conftest import EXAMPLES, FIXTURES, ROOT
 from tests.golden.harness import CASES, GOLDEN, rows_as_text, run_case
+
+sys.path.insert(0, str(ROOT / "docs"))
+from make_docs import page
 
 QUERIES = FIXTURES / "queries"
 KESTREL = str(EXAMPLES / "kestrel")
@@ -53,6 +57,7 @@ def test_library_metadata_is_complete_and_true(definition: library.QueryDefiniti
 
 def test_every_library_query_is_documented_with_an_example() -> None:
     docs = (ROOT / "docs" / "queries.md").read_text(encoding="utf-8")
+    assert docs == page(), "docs/queries.md is out of date: run `make docs`"
     for definition in library.library():
         assert f"## {definition.id}" in docs
         assert f"aimsgraph query --name {definition.id} " in docs
@@ -188,3 +193,24 @@ def test_cli_lists_the_library() -> None:
     assert code == 0
     for definition in library.library():
         assert definition.id in out
+
+
+def test_a_carriage_return_cannot_hide_service_from_the_check() -> None:
+    # rdflib ends a comment only at LF, Oxigraph at CR too: the text is normalised before both.
+    text = "ASK { # hidden?\r SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o }\n}"
+    with pytest.raises(UsageError, match="SERVICE"):
+        sparql.check(text, source="cr.rq")
+    update = "INSERT DATA { <https://e.example/a> <https://e.example/b> 1 } # \r ; LOAD <http://127.0.0.1:9/x>"
+    with pytest.raises(UsageError, match="LOAD"):
+        sparql.check_update(update, source="cr.ru")
+
+
+def test_an_update_file_is_named_as_such() -> None:
+    with pytest.raises(UsageError, match="this is a SPARQL update"):
+        sparql.check("INSERT DATA { <https://e.example/a> <https://e.example/b> 1 }", source="u.rq")
+
+
+@pytest.mark.parametrize(("kind", "value"), [("asOf", "20261126"), ("asOf", "2026-W48-4"), ("asOf", "9999-12-31")])
+def test_dates_are_yyyy_mm_dd_and_defaults_cannot_overflow(kind: str, value: str) -> None:
+    with pytest.raises(UsageError):
+        library.bind_values(library.find("evidence-expiry"), {kind: value}, today=dt.date.today())

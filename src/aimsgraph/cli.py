@@ -41,6 +41,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain usage errors: one 'Error:' line a CI log can show, not a box drawn for a terminal.
+    rich_markup_mode=None,
 )
 
 
@@ -185,11 +187,11 @@ def query(
 
     def run() -> int:
         definition, paths = _query_and_paths(name, arguments)
-        sparql.check(definition.text, source=definition.source, allow_service=allow_service)
+        checked = sparql.check(definition.text, source=definition.source, allow_service=allow_service)
         values = library.bind_values(definition, library.parse_assignments(param), today=dt.date.today())
         data = load.load(load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None))
         store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
-        text = sparql.bind(definition.text, values)
+        text = sparql.bind(checked, values)
         result = sparql.run(store, text, source=definition.source, lists=definition.lists)
         compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
         rendered = results_render.render(result, output_format, compact=compact, lists=definition.lists, width=_width())
@@ -295,9 +297,11 @@ def _query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.Qu
         if file.suffix != ".rq":
             raise UsageError(f"{arguments[0]}: give a query file ending in .rq first, or --name ID")
         try:
-            text = file.read_text(encoding="utf-8")
+            text = file.read_bytes().decode("utf-8")
         except OSError as error:
             raise UsageError(f"{arguments[0]}: cannot read: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{arguments[0]}: is not UTF-8 text") from None
         definition = library.parse_definition(text, source=arguments[0])
         paths = arguments[1:]
     if not paths:
@@ -314,7 +318,7 @@ def _date(text: str | None) -> dt.date:
     if text is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(text)
+        return library.parse_date(text)
     except ValueError:
         raise UsageError(f"--as-of {text!r} is not a date in the form YYYY-MM-DD") from None
 

@@ -23,7 +23,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 import pyoxigraph
@@ -176,7 +176,7 @@ def bind_values(
             continue
         term = _term(parameter, raw, definition.id)
         if parameter.type is ParamType.DATE:
-            dates[parameter.name] = dt.date.fromisoformat(raw)
+            dates[parameter.name] = parse_date(raw)
         bound[parameter.name] = term
     return bound
 
@@ -185,11 +185,11 @@ def _default_date(raw: str, dates: dict[str, dt.date], today: dt.date, query_id:
     if raw == "today":
         return today
     relative = _RELATIVE_DATE.match(raw)
-    if relative and relative.group("base") in dates:
-        return dates[relative.group("base")] + dt.timedelta(days=int(relative.group("days")))
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
+        if relative and relative.group("base") in dates:
+            return dates[relative.group("base")] + dt.timedelta(days=int(relative.group("days")))
+        return parse_date(raw)
+    except (ValueError, OverflowError):
         raise UsageError(f"query {query_id}: parameter {name} has an unusable default {raw!r}") from None
 
 
@@ -203,7 +203,7 @@ def _term(parameter: Parameter, raw: str, query_id: str) -> pyoxigraph.NamedNode
             raise wrong from None
     if kind is ParamType.DATE:
         try:
-            return _literal(dt.date.fromisoformat(raw).isoformat(), "date")
+            return _literal(parse_date(raw).isoformat(), "date")
         except ValueError:
             raise wrong from None
     if kind is ParamType.INTEGER:
@@ -211,15 +211,24 @@ def _term(parameter: Parameter, raw: str, query_id: str) -> pyoxigraph.NamedNode
             raise wrong
         return _literal(str(int(raw)), "integer")
     if kind is ParamType.DECIMAL:
-        try:
-            return _literal(str(Decimal(raw)), "decimal")
-        except InvalidOperation:
-            raise wrong from None
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw):  # xsd:decimal: no exponent, NaN or infinity
+            raise wrong
+        return _literal(str(Decimal(raw)), "decimal")
     if kind is ParamType.BOOLEAN:
         if raw.lower() not in ("true", "false"):
             raise wrong
         return _literal(raw.lower(), "boolean")
     return pyoxigraph.Literal(raw)
+
+
+def parse_date(text: str) -> dt.date:
+    """Give the date written YYYY-MM-DD (Python also reads 20261126 and 2026-W48-4; we do not).
+
+    :raises ValueError: ``text`` is not such a date.
+    """
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
 
 
 def _literal(value: str, datatype: str) -> pyoxigraph.Literal:

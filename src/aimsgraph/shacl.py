@@ -68,6 +68,8 @@ def report_graph(data: Graph, shapes: Graph) -> Graph:
         )
     except (ReportableRuntimeError, ShapeLoadError) as error:
         raise ShapesError(f"the shapes cannot be used: {error}") from None
+    except Exception as error:  # pySHACL lets its engines' errors through; none may end in a traceback
+        raise ShapesError(f"validation with these shapes failed: {type(error).__name__}: {error}") from None
     if isinstance(report, ValidationFailure):  # pySHACL returns, rather than raises, some shape errors
         raise ShapesError(f"the shapes cannot be used: {report.message}")
     return cast(Graph, report)

@@ -68,18 +68,30 @@ class GraphResult:
 QueryResult = SelectResult | AskResult | GraphResult
 
 
-def check(text: str, *, source: str, allow_service: bool = False) -> None:
-    """Check that ``text`` is a SPARQL query that may run here.
+def normalise(text: str) -> str:
+    """Give ``text`` with every line end written as LF.
+
+    rdflib ends a ``#`` comment only at LF, Oxigraph at CR too, so ``# \r SERVICE <...>`` would
+    be a comment to the check and a call to the engine. The check and the run are therefore
+    always given the same text, with CR and CRLF turned into LF.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check(text: str, *, source: str, allow_service: bool = False) -> str:
+    """Check that ``text`` is a SPARQL query that may run here; give the text to run (normalised).
 
     :raises InputError: it is not a well-formed query (with line and column where known).
-    :raises UsageError: it calls a remote service and ``allow_service`` is false.
+    :raises UsageError: it calls a remote service and ``allow_service`` is false, or it is an update.
     """
+    text = normalise(text)
     uses_service = _uses_service(text, source)
     if uses_service and not allow_service:
         raise UsageError(
             f"{source}: the query calls a remote SERVICE, which is refused "
             "(the command line allows it with --allow-service)"
         )
+    return text
 
 
 def is_graph_query(text: str, *, source: str) -> bool:
@@ -87,7 +99,7 @@ def is_graph_query(text: str, *, source: str) -> bool:
 
     :raises InputError: it is not a well-formed query.
     """
-    return _parsed(text, source).name in ("ConstructQuery", "DescribeQuery")
+    return _parsed(normalise(text), source).name in ("ConstructQuery", "DescribeQuery")
 
 
 @lru_cache(maxsize=256)
@@ -95,6 +107,8 @@ def _parsed(text: str, source: str) -> CompValue:
     try:
         return prepareQuery(text).algebra
     except ParseException as error:
+        if _is_update(text):
+            raise UsageError(f"{source}: this is a SPARQL update; only queries run here") from None
         raise InputError(
             f"SPARQL syntax error: {_reason(error.msg)}", source=source, line=error.lineno, column=error.col
         ) from None
@@ -115,13 +129,23 @@ def _uses_service(text: str, source: str) -> bool:
     return bool(found)
 
 
-def check_update(text: str, *, source: str) -> None:
-    """Check that ``text`` is a SPARQL update that may run on the store from the network.
+def _is_update(text: str) -> bool:
+    try:
+        parseUpdate(text)
+    except Exception:  # any failure means: not an update either
+        return False
+    return True
+
+
+def check_update(text: str, *, source: str) -> str:
+    """Check that ``text`` is a SPARQL update that may run on the store from the network; give the
+    text to run (normalised, see :func:`normalise`).
 
     :raises InputError: it is not a well-formed update.
     :raises UsageError: it uses LOAD or SERVICE (both fetch from elsewhere) or writes a graph
         reserved for aimsgraph.
     """
+    text = normalise(text)
     try:
         algebra = translateUpdate(parseUpdate(text))
     except ParseException as error:
@@ -146,6 +170,7 @@ def check_update(text: str, *, source: str) -> None:
         refused.append("a reserved graph (urn:aimsgraph:graph:...)")
     if refused:
         raise UsageError(f"{source}: the update uses {refused[0]}, which is not allowed here")
+    return text
 
 
 def _reason(message: str) -> str:
@@ -185,24 +210,25 @@ def _where_group_start(text: str) -> int:
 
 
 def run(store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ...] = ()) -> QueryResult:
-    """Give the result of running the (already bound) query ``text`` on ``store``.
+    """Give the result of running the (checked and bound) query ``text`` on ``store``.
 
     :raises InputError: Oxigraph cannot parse or evaluate the query.
     """
     try:
-        result = store.query(text)
+        # Oxigraph evaluates lazily: reading the rows belongs inside the try too.
+        result = store.query(normalise(text))
+        if isinstance(result, pyoxigraph.QueryBoolean):
+            return AskResult(bool(result))
+        if isinstance(result, pyoxigraph.QueryTriples):
+            return GraphResult(tuple((_ox(t.subject), _ox(t.predicate), _ox(t.object)) for t in result))
+        columns = tuple(variable.value for variable in result.variables)
+        rows = tuple(tuple(_ox_or_none(solution[column]) for column in columns) for solution in result)
     except SyntaxError as error:
         position = _POSITION.search(str(error))
         line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
         raise InputError(f"SPARQL syntax error: {error}", source=source, line=line, column=column) from None
     except (OSError, RuntimeError, ValueError) as error:
         raise InputError(f"SPARQL evaluation failed: {error}", source=source) from None
-    if isinstance(result, pyoxigraph.QueryBoolean):
-        return AskResult(bool(result))
-    if isinstance(result, pyoxigraph.QueryTriples):
-        return GraphResult(tuple((_ox(t.subject), _ox(t.predicate), _ox(t.object)) for t in result))
-    columns = tuple(variable.value for variable in result.variables)
-    rows = tuple(tuple(_ox_or_none(solution[column]) for column in columns) for solution in result)
     return _normalise(SelectResult(columns, rows), lists)
 
 

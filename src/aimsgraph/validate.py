@@ -19,9 +19,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, load, reason, shacl
+from aimsgraph import assets, load, reason, shacl, sparql
 from aimsgraph.catalog import Catalog
-from aimsgraph.errors import ShapesError
+from aimsgraph.errors import InputError, ShapesError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Finding, Inference, Severity, Term, TermKind, ValidationReport
 
@@ -140,7 +140,7 @@ def validate_loaded(
         inference=inference,
         counts=counts,
         prefixes=tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())),
-        checked_requirements=frozenset(iri for rule in rules.values() for iri in rule.enforces),
+        checked_requirements=_examined(working, shapes_graph, rules),
     )
 
 
@@ -202,10 +202,37 @@ def _shapes_graph(paths: Sequence[str], *, bundled: bool) -> Graph:
         problems = shacl.shapes_violations(user)
         if problems:
             raise ShapesError(f"{source.name}: not valid SHACL: {problems[0]}")
+        _refuse_unsafe_sparql(user, graph, source.name)
         graph += user
     if not _declares_shapes(graph):
         raise ShapesError("no shapes to validate with: give --shapes or keep the bundled shapes")
     return graph
+
+
+def _refuse_unsafe_sparql(user: Graph, bundled: Graph, name: str) -> None:
+    """Refuse a user's shapes whose SPARQL could reach the network (SERVICE, LOAD) or that carry
+    SHACL rules: pySHACL runs SPARQL targets and rules with rdflib, which would call SERVICE.
+
+    :raises ShapesError: a query in the shapes is unsafe or cannot be read.
+    """
+    if any(user.triples((None, SH.rule, None))):
+        raise ShapesError(f"{name}: SHACL rules (sh:rule) are not run from user shapes")
+    declarations = list(user.objects(None, SH.declare)) + list(bundled.objects(None, SH.declare))
+    prologue = "".join(
+        f"PREFIX {user.value(d, SH.prefix) or bundled.value(d, SH.prefix)}: "
+        f"<{user.value(d, SH.namespace) or bundled.value(d, SH.namespace)}>\n"
+        for d in declarations
+    )
+    for predicate in (SH.select, SH.ask, SH.construct, SH.update):
+        for text in user.objects(None, predicate):
+            try:
+                if predicate == SH.update:
+                    sparql.check_update(prologue + str(text), source=name)
+                else:
+                    sparql.check(prologue + str(text), source=name)
+            except (InputError, UsageError) as error:
+                problem = str(error).removeprefix(f"{name}: ")
+                raise ShapesError(f"{name}: a SPARQL query in the shapes is refused: {problem}") from None
 
 
 def _declares_shapes(graph: Graph) -> bool:
@@ -233,6 +260,30 @@ def _rules(shapes: Graph) -> dict[Node, Rule]:
             remediation=str(shapes.value(owner, remediation) or ""),
         )
     return rules
+
+
+def _examined(working: Graph, shapes: Graph, rules: dict[Node, Rule]) -> frozenset[str]:
+    """Give the requirements that some rule actually examined: a rule counts only when the data
+    holds at least one node its targets select (a rule about AI systems examines nothing in an
+    AIMS that lists none)."""
+    examined: set[str] = set()
+    for shape, rule in rules.items():
+        if rule.enforces and not examined.issuperset(rule.enforces) and _has_targets(working, shapes, shape):
+            examined.update(rule.enforces)
+    return frozenset(examined)
+
+
+def _has_targets(working: Graph, shapes: Graph, shape: Node) -> bool:
+    for target_class in shapes.objects(shape, SH.targetClass):
+        classes = set(working.transitive_subjects(RDFS.subClassOf, target_class))
+        if any(any(working.triples((None, RDF.type, c))) for c in classes | {target_class}):
+            return True
+    for predicate in (*shapes.objects(shape, SH.targetSubjectsOf), *shapes.objects(shape, SH.targetObjectsOf)):
+        if any(working.triples((None, predicate, None))):
+            return True
+    # A SPARQL target (SHACL-AF) is not evaluated here; such a rule alone never makes a
+    # requirement count as examined, which errs towards "not assessed" rather than "met".
+    return any(shapes.triples((shape, SH.targetNode, None)))
 
 
 def _ai_systems(graph: Graph) -> dict[Node, tuple[str, str | None]]:

@@ -95,7 +95,7 @@ async def update(request: Request) -> Response:
         raise HTTPException(
             status_code=415, detail="send application/sparql-update or application/x-www-form-urlencoded"
         )
-    sparql.check_update(text, source="update")
+    text = sparql.check_update(text, source="update")
     store = _store(request)
     try:
         await run_in_threadpool(store.oxigraph.update, text)  # one transaction: all of it or nothing
@@ -108,7 +108,7 @@ async def update(request: Request) -> Response:
 
 
 def _answer(request: Request, text: str, default_graphs: list[str], named_graphs: list[str]) -> Response:
-    sparql.check(text, source="query")
+    text = sparql.check(text, source="query")
     # Negotiate before running: an Oxigraph result must be consumed in the thread that made it.
     offered = GRAPHS if sparql.is_graph_query(text, source="query") else SOLUTIONS
     media = choose(request.headers.get("accept"), list(offered))
