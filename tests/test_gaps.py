@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from aimsgraph.cli import app
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps
-from aimsgraph.model import Severity
+from aimsgraph.model import Inference, Severity
 from tests.conftest import EXAMPLE_AS_OF, EXAMPLES, ROOT
 
 SCHEMA = json.loads((ROOT / "src" / "aimsgraph" / "schemas" / "gap-report.schema.json").read_text())
@@ -114,3 +114,23 @@ def test_an_empty_aims_is_not_assessed_rather_than_met(tmp_path: Path) -> None:
     report = gaps([str(empty)], as_of=EXAMPLE_AS_OF)
     assert CoverageStatus.MET not in {c.status for c in report.coverage}
     assert _status(report, "4.4") is CoverageStatus.NOT_MET  # no AI management system described
+
+
+def test_coverage_sees_the_same_entailments_as_the_shapes(tmp_path: Path) -> None:
+    extension = tmp_path / "acme.ttl"
+    extension.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<https://acme.example/ns#realises> rdfs:subPropertyOf aims:implementsRequirement .\n"
+        "<https://acme.example/ctrl> a aims:ImplementedControl ;\n"
+        "    <https://acme.example/ns#realises> <https://w3id.org/aimsgraph/iso-iec-42001-2023/A.7.5> .\n"
+    )
+    paths = [str(EXAMPLES / "kestrel"), str(extension)]
+    plain = gaps(paths, as_of=EXAMPLE_AS_OF)
+    entailed = gaps(paths, as_of=EXAMPLE_AS_OF, inference=Inference.RDFS)
+
+    def implementations(report: GapReport) -> tuple[str, ...]:
+        return next(c.implementations for c in report.coverage if c.requirement.notation == "A.7.5")
+
+    assert "https://acme.example/ctrl" not in implementations(plain)
+    assert "https://acme.example/ctrl" in implementations(entailed)

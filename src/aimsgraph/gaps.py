@@ -27,10 +27,10 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph
 
-from aimsgraph import library, load, sparql
+from aimsgraph import library, load, reason, sparql
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Finding, Inference, Requirement, Severity, Term, ValidationReport
-from aimsgraph.validate import bundled_catalog, bundled_knowledge_quads, validate_loaded
+from aimsgraph.validate import bundled_catalog, bundled_knowledge, bundled_knowledge_quads, validate_loaded
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 
@@ -125,7 +125,12 @@ def gaps_loaded(
 ) -> GapReport:
     """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`)."""
     validation = validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes)
-    store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+    if inference is Inference.NONE:
+        store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+    else:
+        # The coverage queries must see what the shapes saw: the same entailments.
+        closed = reason.entail(data.graph + bundled_knowledge(), inference)
+        store = load.oxigraph_store(load.to_quads(closed))
     coverage_rows = _select(store, "clause-coverage", as_of)
     readiness_rows = _select(store, "audit-readiness", as_of)
 

@@ -153,6 +153,33 @@ def from_quads(quads: Iterable[pyoxigraph.Quad], *, sources: Sequence[str]) -> L
     return data
 
 
+def to_quads(graph: Graph) -> list[pyoxigraph.Quad]:
+    """Give an rdflib graph's triples as Oxigraph quads in the default graph, leaving out the
+    generalised triples (a literal as subject) that OWL RL and RDFS closures can produce."""
+    quads = []
+    for s, p, o in graph:
+        if isinstance(s, URIRef | BNode) and isinstance(p, URIRef):
+            quads.append(pyoxigraph.Quad(_to_subject(s), pyoxigraph.NamedNode(str(p)), _to_oxigraph(o)))
+    return quads
+
+
+def _to_subject(term: URIRef | BNode) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode:
+    return pyoxigraph.NamedNode(str(term)) if isinstance(term, URIRef) else pyoxigraph.BlankNode(str(term))
+
+
+def _to_oxigraph(term: Node) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
+    if isinstance(term, URIRef):
+        return pyoxigraph.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return pyoxigraph.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return pyoxigraph.Literal(str(term), language=term.language)
+        datatype = pyoxigraph.NamedNode(str(term.datatype)) if term.datatype else None
+        return pyoxigraph.Literal(str(term), datatype=datatype)
+    raise ValueError(f"unsupported term {term!r}")
+
+
 def parse_graph(source: SourceFile) -> Graph:
     """Parse one source into a new rdflib graph.
 
