@@ -4,6 +4,7 @@ auth scopes, limits and atomic writes, on an embedded store in a temporary direc
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def _client(tmp_path: Path, **overrides: object) -> TestClient:
     store = EmbeddedStore(tmp_path / "store", bundled_knowledge_quads())
     for source in load.collect([str(EXAMPLES / "kestrel")]):
         store.replace_graph(source.base_iri, load.parse_quads(source))
-    settings = Settings(api_keys={WRITE_KEY: Scope.WRITE, READ_KEY: Scope.READ}, **overrides)  # type: ignore[arg-type]
+    options: dict[str, object] = {"query_workers": 1, **overrides}
+    settings = Settings(api_keys={WRITE_KEY: Scope.WRITE, READ_KEY: Scope.READ}, **options)  # type: ignore[arg-type]
     return TestClient(create_app(settings, store))
 
 
@@ -260,3 +262,22 @@ def test_a_carriage_return_cannot_smuggle_service_over_http(client: TestClient) 
     response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
     assert response.status_code == 400
     assert "SERVICE" in response.json()["detail"]
+
+
+def test_a_runaway_query_is_stopped_and_the_service_goes_on(tmp_path: Path) -> None:
+    with _client(tmp_path, query_timeout=1) as limited:
+        endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+        started = time.monotonic()
+        response = limited.get("/sparql", params={"query": endless})
+        assert response.status_code == 503
+        assert "ran longer than 1 s and was stopped" in response.json()["detail"]
+        assert time.monotonic() - started < 10
+        assert _count(limited) == 8  # a fresh worker answers the next query
+
+
+def test_queries_see_writes_made_after_the_workers_started(client: TestClient) -> None:
+    assert _count(client) == 8
+    key = {"X-API-Key": WRITE_KEY, "Content-Type": "application/sparql-update"}
+    system = "<https://e.example/s> a <https://w3id.org/aimsgraph/ns#AISystem>"
+    assert client.post("/update", content=f"INSERT DATA {{ {system} }}", headers=key).status_code == 204
+    assert _count(client) == 9

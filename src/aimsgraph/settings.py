@@ -37,6 +37,8 @@ class Settings:
     api_keys: dict[str, Scope] = field(default_factory=dict)
     anonymous_read: bool = True
     max_body_bytes: int = 10 * 1024 * 1024
+    query_timeout: int = 30  # seconds; a query from the network that runs longer is stopped
+    query_workers: int = 2
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +57,8 @@ class Settings:
             api_keys=_api_keys(env.get("AIMSGRAPH_API_KEYS", "")),
             anonymous_read=_flag(env, "AIMSGRAPH_ANONYMOUS_READ", defaults.anonymous_read),
             max_body_bytes=_integer(env, "AIMSGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
+            query_timeout=_integer(env, "AIMSGRAPH_QUERY_TIMEOUT", defaults.query_timeout),
+            query_workers=_integer(env, "AIMSGRAPH_QUERY_WORKERS", defaults.query_workers),
         )
 
 

@@ -67,6 +67,7 @@ class EmbeddedStore:
         self._store.extend(staged)
         # One update, so one transaction: the old graph is replaced by the staged one in one step.
         self._store.update(f"MOVE SILENT GRAPH <{staging.value}> TO GRAPH <{graph}>")
+        self.flush()
         return len(staged)
 
     def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
@@ -74,6 +75,7 @@ class EmbeddedStore:
         target = pyoxigraph.NamedNode(_checked(graph))
         added = [pyoxigraph.Quad(q.subject, q.predicate, q.object, target) for q in quads]
         self._store.extend(added)
+        self.flush()
         return len(added)
 
     def drop_graph(self, graph: str) -> bool:
@@ -82,7 +84,16 @@ class EmbeddedStore:
         if not self._store.contains_named_graph(node):
             return False
         self._store.remove_graph(node)
+        self.flush()
         return True
+
+    def update(self, text: str) -> None:
+        """Run a (checked) SPARQL update as one transaction.
+
+        :raises SyntaxError, OSError, ValueError, RuntimeError: as Oxigraph does; nothing is changed then.
+        """
+        self._store.update(text)
+        self.flush()
 
     def graphs(self) -> list[GraphInfo]:
         """Give the organisation's named graphs (not the knowledge graph), by IRI."""
@@ -112,7 +123,7 @@ class EmbeddedStore:
         return load.from_quads(quads, sources=[info.iri for info in self.graphs()])
 
     def flush(self) -> None:
-        """Write everything to disk now."""
+        """Write everything to disk now, where read-only views (the query workers) will see it."""
         if self.directory is not None:
             self._store.flush()
 

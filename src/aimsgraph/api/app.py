@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,17 +13,35 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aimsgraph import __version__
 from aimsgraph.api import graph_store, sparql_protocol, v1
 from aimsgraph.errors import AimsgraphError, InputError
+from aimsgraph.query_pool import QueryPool, QueryTimeoutError
 from aimsgraph.settings import Settings
 from aimsgraph.store import EmbeddedStore
 
 
 def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
     """Give the aimsgraph HTTP API serving ``store`` under ``settings``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Queries from the network run in worker processes under a time limit; that needs the
+        # store on disk (an in-memory store, used only in tests, runs them in-process).
+        if store.directory is not None:
+            app.state.query_pool = QueryPool(
+                store.directory, workers=settings.query_workers, timeout=settings.query_timeout
+            )
+        try:
+            yield
+        finally:
+            if app.state.query_pool is not None:
+                app.state.query_pool.close()
+
     app = FastAPI(
         title="aimsgraph",
         version=__version__,
         description="Validation, gap analysis and SPARQL over an AI management system kept as RDF.",
+        lifespan=lifespan,
     )
+    app.state.query_pool = None
     app.state.settings = settings
     app.state.store = store
     app.state.generation = 0  # bumped by every write, so cached reports know when they are stale
@@ -41,8 +61,9 @@ def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
 
 def _error_response(_: Request, error: AimsgraphError) -> JSONResponse:
     """Map the error tree to HTTP statuses, in this one place."""
-    # Every error in the tree is the client's: bad input, a bad request, bad shapes.
-    status = 400
+    # A query stopped at the time limit is the service refusing work (503); every other error in
+    # the tree is the client's: bad input, a bad request, bad shapes.
+    status = 503 if isinstance(error, QueryTimeoutError) else 400
     body: dict[str, Any] = {"detail": str(error)}
     if isinstance(error, InputError):
         body["location"] = {"source": error.source, "line": error.line, "column": error.column}

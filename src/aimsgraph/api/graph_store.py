@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import load
 from aimsgraph.api.auth import require_read, require_write
-from aimsgraph.api.negotiation import GRAPHS, choose, upload_format
+from aimsgraph.api.negotiation import GRAPHS, choose, graph_format, upload_format
 from aimsgraph.store import EmbeddedStore
 
 router = APIRouter(tags=["Graph Store Protocol"])
@@ -44,7 +44,7 @@ def read_graph(request: Request, graph: GraphParam = None, default: DefaultParam
     if media is None:
         raise HTTPException(status_code=406, detail="a graph is available as Turtle, N-Triples, JSON-LD or RDF/XML")
     triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in store.graph_quads(target)]
-    body = pyoxigraph.serialize(triples, format=GRAPHS[media]) or b""
+    body = pyoxigraph.serialize(triples, format=graph_format(media)) or b""
     return Response(body, media_type=media)
 
 

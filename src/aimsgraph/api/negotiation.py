@@ -8,22 +8,36 @@ import pyoxigraph
 
 from aimsgraph.formats import RdfFormat
 
+# Media types by the name of their Oxigraph format (names, not objects, so that a query worker
+# process can be told which one to use).
 SOLUTIONS = {
-    "application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
-    "text/csv": pyoxigraph.QueryResultsFormat.CSV,
-    "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV,
-    "application/json": pyoxigraph.QueryResultsFormat.JSON,
-    "application/xml": pyoxigraph.QueryResultsFormat.XML,
+    "application/sparql-results+json": "JSON",
+    "application/sparql-results+xml": "XML",
+    "text/csv": "CSV",
+    "text/tab-separated-values": "TSV",
+    "application/json": "JSON",
+    "application/xml": "XML",
 }
 GRAPHS = {
-    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
-    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
-    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
-    "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
-    "application/trig": pyoxigraph.RdfFormat.TRIG,
-    "application/n-quads": pyoxigraph.RdfFormat.N_QUADS,
+    "text/turtle": "TURTLE",
+    "application/n-triples": "N_TRIPLES",
+    "application/ld+json": "JSON_LD",
+    "application/rdf+xml": "RDF_XML",
+    "application/trig": "TRIG",
+    "application/n-quads": "N_QUADS",
 }
+
+
+def solutions_format(media: str) -> pyoxigraph.QueryResultsFormat:
+    """Give the Oxigraph format for query solutions of ``media`` (one of SOLUTIONS)."""
+    return getattr(pyoxigraph.QueryResultsFormat, SOLUTIONS[media])  # type: ignore[no-any-return]
+
+
+def graph_format(media: str) -> pyoxigraph.RdfFormat:
+    """Give the Oxigraph format for triples of ``media`` (one of GRAPHS)."""
+    return getattr(pyoxigraph.RdfFormat, GRAPHS[media])  # type: ignore[no-any-return]
+
+
 # What an upload's Content-Type means.
 UPLOADS = {
     "text/turtle": RdfFormat.TURTLE,

@@ -18,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import sparql
 from aimsgraph.api.auth import require_read, require_write
-from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose
+from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose, graph_format, solutions_format
 from aimsgraph.errors import InputError, UsageError
+from aimsgraph.query_pool import QueryPool, QueryRequest
 from aimsgraph.store import EmbeddedStore
 
 router = APIRouter(tags=["SPARQL 1.1 Protocol"])
@@ -98,7 +99,7 @@ async def update(request: Request) -> Response:
     text = sparql.check_update(text, source="update")
     store = _store(request)
     try:
-        await run_in_threadpool(store.oxigraph.update, text)  # one transaction: all of it or nothing
+        await run_in_threadpool(store.update, text)  # one transaction: all of it or nothing
     except SyntaxError as error:
         raise InputError(f"SPARQL syntax error: {error}", source="update") from None
     except (OSError, ValueError, RuntimeError) as error:
@@ -114,6 +115,12 @@ def _answer(request: Request, text: str, default_graphs: list[str], named_graphs
     media = choose(request.headers.get("accept"), list(offered))
     if media is None:
         raise HTTPException(status_code=406, detail=f"this result is available as {', '.join(offered)}")
+    graph_result = offered is GRAPHS
+    pool: QueryPool | None = request.app.state.query_pool
+    if pool is not None:
+        # In a worker process, under the time limit (see aimsgraph.query_pool).
+        work = QueryRequest(text, tuple(default_graphs), tuple(named_graphs), graph_result, offered[media])
+        return Response(pool.run(work, generation=request.app.state.generation), media_type=media)
     store = _store(request)
     try:
         result = store.oxigraph.query(
@@ -122,7 +129,8 @@ def _answer(request: Request, text: str, default_graphs: list[str], named_graphs
             default_graph=[pyoxigraph.NamedNode(g) for g in default_graphs] or None,
             named_graphs=[pyoxigraph.NamedNode(g) for g in named_graphs] or None,
         )
-        body = result.serialize(format=offered[media])  # type: ignore[arg-type]
+        chosen = graph_format(media) if graph_result else solutions_format(media)
+        body = result.serialize(format=chosen)  # type: ignore[arg-type]
         del result
     except ValueError as error:
         raise UsageError(f"query: a graph IRI is not valid: {error}") from None

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import library, load, sparql
 from aimsgraph.api.auth import require_read
-from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
+from aimsgraph.api.negotiation import SOLUTIONS, choose, solutions_format, upload_format
 from aimsgraph.errors import UsageError
 from aimsgraph.gaps import GapReport, gaps_loaded
 from aimsgraph.model import FailOn, ValidationReport
@@ -85,7 +85,7 @@ def run_query(request: Request, query_id: str) -> Response:
     try:
         # made, serialised and dropped in this thread, as Oxigraph results must be
         result = store.oxigraph.query(sparql.bind(definition.text, values), use_default_graph_as_union=True)
-        body = result.serialize(format=SOLUTIONS[media])  # type: ignore[arg-type]
+        body = result.serialize(format=solutions_format(media))  # type: ignore[arg-type]
         del result
     except (SyntaxError, OSError, RuntimeError) as error:
         raise UsageError(f"query {query_id} failed: {error}") from None

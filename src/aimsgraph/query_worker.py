@@ -1,0 +1,43 @@
+"""The body of a query worker process (see :mod:`aimsgraph.query_pool`).
+
+Kept small and light to import: a spawned worker imports this module and pyoxigraph only.
+"""
+
+from __future__ import annotations
+
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph
+
+
+def serve_queries(directory: str, connection: Connection) -> None:
+    """Answer queries from ``connection`` on a read-only view of the store at ``directory``, until it closes."""
+    store: pyoxigraph.Store | None = None
+    seen_generation = -1
+    while True:
+        try:
+            generation, request = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if store is None or generation != seen_generation:
+                store = pyoxigraph.Store.read_only(directory)  # a snapshot: reopened when the data moved on
+                seen_generation = generation
+            connection.send(("ok", _answer(store, request), None))
+        except Exception as error:  # every failure goes back to the server as data
+            connection.send(("error", type(error).__name__, str(error)))
+
+
+def _answer(store: pyoxigraph.Store, request: dict[str, Any]) -> bytes:
+    result = store.query(
+        request["text"],
+        use_default_graph_as_union=not request["default_graphs"],
+        default_graph=[pyoxigraph.NamedNode(g) for g in request["default_graphs"]] or None,
+        named_graphs=[pyoxigraph.NamedNode(g) for g in request["named_graphs"]] or None,
+    )
+    if request["graph_result"]:
+        body = result.serialize(format=getattr(pyoxigraph.RdfFormat, request["format_name"]))
+    else:
+        body = result.serialize(format=getattr(pyoxigraph.QueryResultsFormat, request["format_name"]))
+    return bytes(body or b"")
