@@ -281,3 +281,17 @@ def test_queries_see_writes_made_after_the_workers_started(client: TestClient) -
     system = "<https://e.example/s> a <https://w3id.org/aimsgraph/ns#AISystem>"
     assert client.post("/update", content=f"INSERT DATA {{ {system} }}", headers=key).status_code == 204
     assert _count(client) == 9
+
+
+def test_a_result_over_the_row_limit_is_refused_not_cut(tmp_path: Path) -> None:
+    with _client(tmp_path, max_rows=5) as limited:
+        response = limited.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+        assert response.status_code == 400
+        assert "more than 5 rows" in response.json()["detail"]
+        construct = limited.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"})
+        assert construct.status_code == 400
+        small = limited.get(
+            "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5"}, headers={"Accept": "text/csv"}
+        )
+        assert small.status_code == 200
+        assert len(small.text.strip().splitlines()) == 6

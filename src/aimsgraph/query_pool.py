@@ -16,8 +16,10 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pyoxigraph
+
 from aimsgraph.errors import AimsgraphError, InputError, UsageError
-from aimsgraph.query_worker import serve_queries
+from aimsgraph.query_worker import answer, serve_queries
 
 
 class QueryTimeoutError(AimsgraphError):
@@ -33,6 +35,7 @@ class QueryRequest:
     named_graphs: tuple[str, ...]
     graph_result: bool
     format_name: str  # an attribute of pyoxigraph.RdfFormat or pyoxigraph.QueryResultsFormat
+    max_rows: int  # 0: no limit
 
 
 class _Worker:
@@ -106,6 +109,17 @@ class QueryPool:
             worker.stop()
 
 
+def run_in_process(store: pyoxigraph.Store, request: QueryRequest) -> bytes:
+    """Give the result of ``request`` run in this process, without a time limit (a store in memory).
+
+    :raises InputError, UsageError: as :meth:`QueryPool.run` does.
+    """
+    try:
+        return answer(store, asdict(request))
+    except Exception as error:  # the same mapping as for a worker's errors
+        return _unwrap(("error", type(error).__name__, str(error)))
+
+
 def _unwrap(outcome: tuple[str, object, object]) -> bytes:
     status, first, second = outcome
     if status == "ok":
@@ -113,6 +127,6 @@ def _unwrap(outcome: tuple[str, object, object]) -> bytes:
         return first
     if first == "SyntaxError":
         raise InputError(f"SPARQL syntax error: {second}", source="query")
-    if first == "ValueError":
+    if first in ("ValueError", "RowLimitError"):
         raise UsageError(f"query: {second}")
     raise InputError(f"SPARQL evaluation failed: {second}", source="query")

@@ -24,18 +24,38 @@ def serve_queries(directory: str, connection: Connection) -> None:
             if store is None or generation != seen_generation:
                 store = pyoxigraph.Store.read_only(directory)  # a snapshot: reopened when the data moved on
                 seen_generation = generation
-            connection.send(("ok", _answer(store, request), None))
+            connection.send(("ok", answer(store, request), None))
         except Exception as error:  # every failure goes back to the server as data
             connection.send(("error", type(error).__name__, str(error)))
 
 
-def _answer(store: pyoxigraph.Store, request: dict[str, Any]) -> bytes:
-    result = store.query(
-        request["text"],
-        use_default_graph_as_union=not request["default_graphs"],
-        default_graph=[pyoxigraph.NamedNode(g) for g in request["default_graphs"]] or None,
-        named_graphs=[pyoxigraph.NamedNode(g) for g in request["named_graphs"]] or None,
-    )
+class RowLimitError(Exception):
+    """The result has more rows (or triples) than the service sends."""
+
+
+def answer(store: pyoxigraph.Store, request: dict[str, Any]) -> bytes:
+    """Give the serialised result of one query request (see aimsgraph.query_pool.QueryRequest).
+
+    :raises RowLimitError: the result is larger than ``request["max_rows"]``; it is signalled,
+        never cut short in silence.
+    """
+
+    def run() -> Any:
+        return store.query(
+            request["text"],
+            use_default_graph_as_union=not request["default_graphs"],
+            default_graph=[pyoxigraph.NamedNode(g) for g in request["default_graphs"]] or None,
+            named_graphs=[pyoxigraph.NamedNode(g) for g in request["named_graphs"]] or None,
+        )
+
+    result = run()
+    limit = request["max_rows"]
+    if limit and not isinstance(result, pyoxigraph.QueryBoolean):
+        # Count first, stopping one past the limit; only a result within it is run again and sent.
+        for count, _ in enumerate(result, start=1):
+            if count > limit:
+                raise RowLimitError(f"the result has more than {limit} rows; page through it with LIMIT and OFFSET")
+        result = run()
     if request["graph_result"]:
         body = result.serialize(format=getattr(pyoxigraph.RdfFormat, request["format_name"]))
     else:

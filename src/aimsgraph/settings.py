@@ -39,6 +39,7 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     query_timeout: int = 30  # seconds; a query from the network that runs longer is stopped
     query_workers: int = 2
+    max_rows: int = 100_000  # a larger result is refused with a message, never cut short
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +60,7 @@ class Settings:
             max_body_bytes=_integer(env, "AIMSGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
             query_timeout=_integer(env, "AIMSGRAPH_QUERY_TIMEOUT", defaults.query_timeout),
             query_workers=_integer(env, "AIMSGRAPH_QUERY_WORKERS", defaults.query_workers),
+            max_rows=_integer(env, "AIMSGRAPH_MAX_ROWS", defaults.max_rows),
         )
 
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import parse_qs
 
-import pyoxigraph
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import sparql
 from aimsgraph.api.auth import require_read, require_write
-from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose, graph_format, solutions_format
-from aimsgraph.errors import InputError, UsageError
-from aimsgraph.query_pool import QueryPool, QueryRequest
+from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose
+from aimsgraph.errors import InputError
+from aimsgraph.query_pool import QueryPool, QueryRequest, run_in_process
 from aimsgraph.store import EmbeddedStore
 
 router = APIRouter(tags=["SPARQL 1.1 Protocol"])
@@ -115,27 +114,18 @@ def _answer(request: Request, text: str, default_graphs: list[str], named_graphs
     media = choose(request.headers.get("accept"), list(offered))
     if media is None:
         raise HTTPException(status_code=406, detail=f"this result is available as {', '.join(offered)}")
-    graph_result = offered is GRAPHS
+    work = QueryRequest(
+        text,
+        tuple(default_graphs),
+        tuple(named_graphs),
+        offered is GRAPHS,
+        offered[media],
+        request.app.state.settings.max_rows,
+    )
     pool: QueryPool | None = request.app.state.query_pool
     if pool is not None:
         # In a worker process, under the time limit (see aimsgraph.query_pool).
-        work = QueryRequest(text, tuple(default_graphs), tuple(named_graphs), graph_result, offered[media])
-        return Response(pool.run(work, generation=request.app.state.generation), media_type=media)
-    store = _store(request)
-    try:
-        result = store.oxigraph.query(
-            text,
-            use_default_graph_as_union=not default_graphs,
-            default_graph=[pyoxigraph.NamedNode(g) for g in default_graphs] or None,
-            named_graphs=[pyoxigraph.NamedNode(g) for g in named_graphs] or None,
-        )
-        chosen = graph_format(media) if graph_result else solutions_format(media)
-        body = result.serialize(format=chosen)  # type: ignore[arg-type]
-        del result
-    except ValueError as error:
-        raise UsageError(f"query: a graph IRI is not valid: {error}") from None
-    except SyntaxError as error:
-        raise InputError(f"SPARQL syntax error: {error}", source="query") from None
-    except (OSError, RuntimeError) as error:
-        raise InputError(f"SPARQL evaluation failed: {error}", source="query") from None
+        body = pool.run(work, generation=request.app.state.generation)
+    else:
+        body = run_in_process(_store(request).oxigraph, work)
     return Response(body, media_type=media)
