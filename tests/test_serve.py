@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rdflib import Graph
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, POST, SPARQLWrapper
+
 from tests.conftest import EXAMPLES
 
 AIMSGRAPH = str(Path(sys.executable).parent / "aimsgraph")
@@ -102,3 +106,27 @@ def test_load_serve_write_restart_read(tmp_path: Path) -> None:
         status, gaps = _request(f"{base}/v1/gaps?as_of=2026-11-26")
         assert status == 200
         assert json.loads(gaps)["readiness"]["controls_with_current_evidence"] == 33
+
+
+def test_standard_sparql_clients_work_unchanged(tmp_path: Path) -> None:
+    data_dir = tmp_path / "store"
+    subprocess.run(
+        [AIMSGRAPH, "load", str(EXAMPLES / "kestrel"), "--data-dir", str(data_dir)], check=True, capture_output=True
+    )
+    query = (
+        "PREFIX aims: <https://w3id.org/aimsgraph/ns#> "
+        "SELECT ?system WHERE { ?system a aims:AISystem ; aims:euAIActRiskClass aims:HighRisk } ORDER BY ?system"
+    )
+    expected = ["https://kestrel.example/aims/sys-credit-scoring", "https://kestrel.example/aims/sys-cv-screening"]
+    with _server(data_dir) as base:
+        wrapper = SPARQLWrapper(f"{base}/sparql")
+        wrapper.setQuery(query)
+        wrapper.setReturnFormat(JSON)
+        bindings = wrapper.queryAndConvert()["results"]["bindings"]  # type: ignore[index,call-overload]
+        assert [b["system"]["value"] for b in bindings] == expected
+        wrapper.setMethod(POST)
+        assert len(wrapper.queryAndConvert()["results"]["bindings"]) == 2  # type: ignore[index,call-overload]
+        remote = Graph(store=SPARQLStore(f"{base}/sparql", returnFormat="json"))
+        assert [str(row[0]) for row in remote.query(query)] == expected  # type: ignore[index]
+        ask = remote.query("ASK { ?s a <https://w3id.org/aimsgraph/ns#ManagementSystem> }")
+        assert ask.askAnswer is True
