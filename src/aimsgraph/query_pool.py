@@ -13,29 +13,16 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-import pyoxigraph
-
-from aimsgraph.errors import AimsgraphError, InputError, UsageError
-from aimsgraph.query_worker import answer, serve_queries
+from aimsgraph.errors import AimsgraphError, InputError
+from aimsgraph.query_worker import serve_queries, unwrap
+from aimsgraph.store import QueryRequest
 
 
 class QueryTimeoutError(AimsgraphError):
     """A query ran past the time limit and was stopped."""
-
-
-@dataclass(frozen=True)
-class QueryRequest:
-    """One query for a worker: the text (already checked), its dataset and the output format."""
-
-    text: str
-    default_graphs: tuple[str, ...]
-    named_graphs: tuple[str, ...]
-    graph_result: bool
-    format_name: str  # an attribute of pyoxigraph.RdfFormat or pyoxigraph.QueryResultsFormat
-    max_rows: int  # 0: no limit
 
 
 class _Worker:
@@ -93,7 +80,7 @@ class QueryPool:
         finally:
             if returned is not None:
                 self._idle.put(returned)
-        return _unwrap(outcome)
+        return unwrap(outcome)
 
     def _replace(self, worker: _Worker) -> None:
         worker.stop()
@@ -107,26 +94,3 @@ class QueryPool:
             workers, self._all = self._all, []
         for worker in workers:
             worker.stop()
-
-
-def run_in_process(store: pyoxigraph.Store, request: QueryRequest) -> bytes:
-    """Give the result of ``request`` run in this process, without a time limit (a store in memory).
-
-    :raises InputError, UsageError: as :meth:`QueryPool.run` does.
-    """
-    try:
-        return answer(store, asdict(request))
-    except Exception as error:  # the same mapping as for a worker's errors
-        return _unwrap(("error", type(error).__name__, str(error)))
-
-
-def _unwrap(outcome: tuple[str, object, object]) -> bytes:
-    status, first, second = outcome
-    if status == "ok":
-        assert isinstance(first, bytes)
-        return first
-    if first == "SyntaxError":
-        raise InputError(f"SPARQL syntax error: {second}", source="query")
-    if first in ("ValueError", "RowLimitError"):
-        raise UsageError(f"query: {second}")
-    raise InputError(f"SPARQL evaluation failed: {second}", source="query")

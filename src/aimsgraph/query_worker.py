@@ -29,6 +29,35 @@ def serve_queries(directory: str, connection: Connection) -> None:
             connection.send(("error", type(error).__name__, str(error)))
 
 
+def run_query(store: pyoxigraph.Store, request: dict[str, Any]) -> bytes:
+    """Give the result of ``request`` run in this process, errors mapped as a worker's are.
+
+    :raises InputError, UsageError: the query fails or is over the row limit.
+    """
+    try:
+        return answer(store, request)
+    except Exception as error:  # the same mapping as for a worker's errors
+        return unwrap(("error", type(error).__name__, str(error)))
+
+
+def unwrap(outcome: tuple[str, object, object]) -> bytes:
+    """Give the bytes of a worker's answer, or raise the error it reported.
+
+    :raises InputError, UsageError: the worker reported a failure.
+    """
+    from aimsgraph.errors import InputError, UsageError  # noqa: PLC0415 (kept out of the worker's imports)
+
+    status, first, second = outcome
+    if status == "ok":
+        assert isinstance(first, bytes)
+        return first
+    if first == "SyntaxError":
+        raise InputError(f"SPARQL syntax error: {second}", source="query")
+    if first in ("ValueError", "RowLimitError"):
+        raise UsageError(f"query: {second}")
+    raise InputError(f"SPARQL evaluation failed: {second}", source="query")
+
+
 class RowLimitError(Exception):
     """The result has more rows (or triples) than the service sends."""
 

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph
 
 from aimsgraph import load
 from aimsgraph.errors import UsageError
+from aimsgraph.query_worker import run_query
 
 KNOWLEDGE_GRAPH = "urn:aimsgraph:graph:knowledge"
 _STAGING = "urn:aimsgraph:graph:staging:"
@@ -34,20 +36,79 @@ class GraphInfo:
     triples: int
 
 
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query to answer: the text (already checked), its dataset and the output format."""
+
+    text: str
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    graph_result: bool
+    format_name: str  # an attribute of pyoxigraph.RdfFormat or pyoxigraph.QueryResultsFormat
+    max_rows: int  # 0: no limit
+
+
+class GraphStore(Protocol):
+    """What the faces need of a store: the embedded one and a remote SPARQL server both give it."""
+
+    @property
+    def directory(self) -> Path | None:
+        """Give the store's directory when it is an embedded store on disk."""
+
+    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+        """Replace a named graph atomically; give its size."""
+
+    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+        """Add to a named graph; give how many triples were given."""
+
+    def drop_graph(self, graph: str) -> bool:
+        """Remove a named graph; give whether it existed."""
+
+    def has_graph(self, graph: str) -> bool:
+        """Give whether a named graph exists."""
+
+    def graphs(self) -> list[GraphInfo]:
+        """Give the organisation's named graphs."""
+
+    def graph_quads(self, graph: str | None) -> list[pyoxigraph.Quad]:
+        """Give one graph's triples (the default graph for None)."""
+
+    def data(self) -> load.LoadedData:
+        """Give all the organisation's data, merged."""
+
+    def update(self, text: str) -> None:
+        """Run a checked SPARQL update as one transaction."""
+
+    def answer(self, request: QueryRequest) -> bytes:
+        """Give the serialised result of a checked query."""
+
+
 class EmbeddedStore:
     """An Oxigraph store, on disk under a data directory (or in memory when no directory is given)."""
 
     def __init__(self, directory: Path | None, knowledge: Sequence[pyoxigraph.Quad]):
+        self._directory = directory
         try:
             self._store = pyoxigraph.Store(str(directory)) if directory is not None else pyoxigraph.Store()
         except OSError as error:
             # Oxigraph locks its directory: a second process (a running `serve`) makes this fail.
             raise UsageError(f"{directory}: cannot open the store (is `aimsgraph serve` using it?): {error}") from None
-        self.directory = directory
         for graph in self._store.named_graphs():
             if isinstance(graph, pyoxigraph.NamedNode) and graph.value.startswith(_STAGING):
                 self._store.remove_graph(graph)  # left by a write that was interrupted
         self._replace(KNOWLEDGE_GRAPH, knowledge)
+
+    @property
+    def directory(self) -> Path | None:
+        """Give the directory of a store on disk (None in memory)."""
+        return self._directory
+
+    def answer(self, request: QueryRequest) -> bytes:
+        """Give the serialised result of a checked query, run in this process.
+
+        :raises InputError, UsageError: the query fails or its result is over the row limit.
+        """
+        return run_query(self._store, asdict(request))
 
     @property
     def oxigraph(self) -> pyoxigraph.Store:
@@ -124,7 +185,7 @@ class EmbeddedStore:
 
     def flush(self) -> None:
         """Write everything to disk now, where read-only views (the query workers) will see it."""
-        if self.directory is not None:
+        if self._directory is not None:
             self._store.flush()
 
 

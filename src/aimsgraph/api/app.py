@@ -15,10 +15,10 @@ from aimsgraph.api import graph_store, sparql_protocol, v1
 from aimsgraph.errors import AimsgraphError, InputError
 from aimsgraph.query_pool import QueryPool, QueryTimeoutError
 from aimsgraph.settings import Settings
-from aimsgraph.store import EmbeddedStore
+from aimsgraph.store import GraphStore
 
 
-def create_app(settings: Settings, store: EmbeddedStore) -> FastAPI:
+def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     """Give the aimsgraph HTTP API serving ``store`` under ``settings``."""
 
     @asynccontextmanager

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from aimsgraph import load
 from aimsgraph.api.auth import require_read, require_write
 from aimsgraph.api.negotiation import GRAPHS, choose, graph_format, upload_format
-from aimsgraph.store import EmbeddedStore
+from aimsgraph.store import GraphStore
 
 router = APIRouter(tags=["Graph Store Protocol"])
 
@@ -34,7 +34,7 @@ def _target(graph: str | None, default: str | None) -> str | None:
 @router.get("/store", dependencies=[Depends(require_read)], summary="Read a graph")
 def read_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Give the triples of a named graph (or of the default graph) in the format Accept asks for."""
-    store: EmbeddedStore = request.app.state.store
+    store: GraphStore = request.app.state.store
     target = _target(graph, default)
     if target is not None and not store.has_graph(target):
         raise HTTPException(status_code=404, detail=f"no graph <{target}>")
@@ -53,7 +53,7 @@ async def replace_graph(request: Request, graph: GraphParam = None, default: Def
     """Replace a named graph with the request body; 201 when the graph is new, 204 when it was replaced."""
     target = _named(graph, default)
     quads = await _parsed_body(request, target)
-    store: EmbeddedStore = request.app.state.store
+    store: GraphStore = request.app.state.store
     existed = store.has_graph(target)
     await run_in_threadpool(store.replace_graph, target, quads)
     request.app.state.generation += 1
@@ -65,7 +65,7 @@ async def add_to_graph(request: Request, graph: GraphParam = None, default: Defa
     """Add the request body's triples to a named graph; 201 when the graph is new, 204 otherwise."""
     target = _named(graph, default)
     quads = await _parsed_body(request, target)
-    store: EmbeddedStore = request.app.state.store
+    store: GraphStore = request.app.state.store
     existed = store.has_graph(target)
     await run_in_threadpool(store.add_to_graph, target, quads)
     request.app.state.generation += 1
@@ -76,7 +76,7 @@ async def add_to_graph(request: Request, graph: GraphParam = None, default: Defa
 def delete_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Delete a named graph; 404 when there is none."""
     target = _named(graph, default)
-    store: EmbeddedStore = request.app.state.store
+    store: GraphStore = request.app.state.store
     if not store.drop_graph(target):
         raise HTTPException(status_code=404, detail=f"no graph <{target}>")
     request.app.state.generation += 1

@@ -19,8 +19,8 @@ from aimsgraph import sparql
 from aimsgraph.api.auth import require_read, require_write
 from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose
 from aimsgraph.errors import InputError
-from aimsgraph.query_pool import QueryPool, QueryRequest, run_in_process
-from aimsgraph.store import EmbeddedStore
+from aimsgraph.query_pool import QueryPool
+from aimsgraph.store import GraphStore, QueryRequest
 
 router = APIRouter(tags=["SPARQL 1.1 Protocol"])
 
@@ -36,8 +36,8 @@ _SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-descr
 """
 
 
-def _store(request: Request) -> EmbeddedStore:
-    store: EmbeddedStore = request.app.state.store
+def _store(request: Request) -> GraphStore:
+    store: GraphStore = request.app.state.store
     return store
 
 
@@ -123,9 +123,6 @@ def _answer(request: Request, text: str, default_graphs: list[str], named_graphs
         request.app.state.settings.max_rows,
     )
     pool: QueryPool | None = request.app.state.query_pool
-    if pool is not None:
-        # In a worker process, under the time limit (see aimsgraph.query_pool).
-        body = pool.run(work, generation=request.app.state.generation)
-    else:
-        body = run_in_process(_store(request).oxigraph, work)
-    return Response(body, media_type=media)
+    if pool is not None:  # in a worker process, under the time limit (see aimsgraph.query_pool)
+        return Response(pool.run(work, generation=request.app.state.generation), media_type=media)
+    return Response(_store(request).answer(work), media_type=media)

@@ -11,13 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import library, load, sparql
 from aimsgraph.api.auth import require_read
-from aimsgraph.api.negotiation import SOLUTIONS, choose, solutions_format, upload_format
-from aimsgraph.errors import UsageError
+from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
 from aimsgraph.gaps import GapReport, gaps_loaded
 from aimsgraph.model import FailOn, ValidationReport
 from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
-from aimsgraph.store import EmbeddedStore
+from aimsgraph.store import GraphStore, QueryRequest
 from aimsgraph.validate import validate_loaded
 
 router = APIRouter(prefix="/v1", tags=["aimsgraph"], dependencies=[Depends(require_read)])
@@ -81,21 +80,15 @@ def run_query(request: Request, query_id: str) -> Response:
     media = choose(request.headers.get("accept"), list(SOLUTIONS))
     if media is None:
         raise HTTPException(status_code=406, detail=f"query results are available as {', '.join(SOLUTIONS)}")
-    store: EmbeddedStore = request.app.state.store
-    try:
-        # made, serialised and dropped in this thread, as Oxigraph results must be
-        result = store.oxigraph.query(sparql.bind(definition.text, values), use_default_graph_as_union=True)
-        body = result.serialize(format=solutions_format(media))  # type: ignore[arg-type]
-        del result
-    except (SyntaxError, OSError, RuntimeError) as error:
-        raise UsageError(f"query {query_id} failed: {error}") from None
-    return Response(body, media_type=media)
+    store: GraphStore = request.app.state.store
+    text = sparql.bind(definition.text, values)
+    return Response(store.answer(QueryRequest(text, (), (), False, SOLUTIONS[media], 0)), media_type=media)
 
 
 @router.get("/graphs", summary="The stored graphs")
 def list_graphs(request: Request) -> list[dict[str, Any]]:
     """Give the organisation's named graphs and their sizes."""
-    store: EmbeddedStore = request.app.state.store
+    store: GraphStore = request.app.state.store
     return [{"graph": info.iri, "triples": info.triples} for info in store.graphs()]
 
 
@@ -105,7 +98,7 @@ def _gaps(request: Request, as_of: dt.date) -> GapReport:
     key = (state.generation, as_of)
     cached: dict[tuple[int, dt.date], GapReport] = state.gap_cache
     if key not in cached:
-        store: EmbeddedStore = state.store
+        store: GraphStore = state.store
         report = gaps_loaded(store.data(), as_of=as_of)
         cached.clear()  # only the newest generation is worth keeping
         cached[key] = report
