@@ -23,13 +23,14 @@ from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps as gap_report
 from aimsgraph.model import FailOn, Inference
+from aimsgraph.remote_store import Endpoints, RemoteStore
 from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
 from aimsgraph.render import results as results_render
 from aimsgraph.render import text as text_render
 from aimsgraph.render.terms import compactor
 from aimsgraph.settings import Settings
-from aimsgraph.store import EmbeddedStore
+from aimsgraph.store import EmbeddedStore, GraphStore
 from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
 from aimsgraph.validate import validate as validate_aims
 
@@ -230,12 +231,16 @@ def load_command(
         Path | None,
         typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store]."),
     ] = None,
+    store_url: Annotated[
+        str | None,
+        typer.Option("--store-url", metavar="URL", help="A SPARQL server's base URL, instead of the embedded store."),
+    ] = None,
     input_format: Annotated[
         str | None,
         typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions."),
     ] = None,
 ) -> None:
-    """Load RDF files into the embedded store, replacing the graphs they were loaded into before."""
+    """Load RDF files into the store, replacing the graphs they were loaded into before."""
 
     def run() -> int:
         settings = Settings.from_environment()
@@ -243,7 +248,7 @@ def load_command(
         sources = load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None)
         # Parse everything before touching the store, so that one bad file changes nothing.
         parsed = [(source, load.parse_quads(source)) for source in sources]
-        store = _open_store(directory)
+        store = _open_store(directory, store_url or settings.store_url)
         if graph is not None:
             count = store.replace_graph(graph, [quad for _, quads in parsed for quad in quads])
             typer.echo(f"{graph}: {count} triples from {len(parsed)} file(s)")
@@ -251,8 +256,7 @@ def load_command(
             for source, quads in parsed:
                 count = store.replace_graph(source.base_iri, quads)
                 typer.echo(f"{source.base_iri}: {count} triples")
-        store.flush()
-        typer.echo(f"store {directory}: {len(store.graphs())} graph(s)")
+        typer.echo(f"store {store_url or settings.store_url or directory}: {len(store.graphs())} graph(s)")
         return EXIT_OK
 
     _exit_with(run)
@@ -266,24 +270,34 @@ def serve(
         Path | None,
         typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store]."),
     ] = None,
+    store_url: Annotated[
+        str | None,
+        typer.Option("--store-url", metavar="URL", help="A SPARQL server's base URL, instead of the embedded store."),
+    ] = None,
 ) -> None:
     """Serve the stored AIMS over HTTP: SPARQL at /sparql, graphs at /store, reports under /v1, docs at /docs."""
 
     def run() -> int:
         settings = Settings.from_environment()
-        store = _open_store(data_dir or settings.data_dir)
+        remote = store_url or settings.store_url
+        store = _open_store(data_dir or settings.data_dir, remote)
         application = create_app(settings, store)
         address, listen_port = host or settings.host, port or settings.port
-        typer.echo(
-            f"aimsgraph serving {data_dir or settings.data_dir} at http://{address}:{listen_port}/ (docs at /docs)"
-        )
+        where = remote or data_dir or settings.data_dir
+        typer.echo(f"aimsgraph serving {where} at http://{address}:{listen_port}/ (docs at /docs)")
         uvicorn.run(application, host=address, port=listen_port, log_level="warning")
         return EXIT_OK
 
     _exit_with(run)
 
 
-def _open_store(directory: Path) -> EmbeddedStore:
+def _open_store(directory: Path, store_url: str | None) -> GraphStore:
+    if store_url:
+        settings = Settings.from_environment()
+        endpoints = Endpoints.from_base(
+            store_url, query=settings.query_url, update=settings.update_url, graph_store=settings.graph_store_url
+        )
+        return RemoteStore(endpoints, bundled_knowledge_quads(), timeout=settings.query_timeout)
     directory.mkdir(parents=True, exist_ok=True)
     return EmbeddedStore(directory, bundled_knowledge_quads())
 

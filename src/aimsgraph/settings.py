@@ -32,6 +32,12 @@ class Settings:
     # The service. The defaults are safe for a demo: loopback only, reads open to whoever can
     # reach loopback, and no write at all until the operator sets a key with the write scope.
     data_dir: Path = Path(".aimsgraph/store")
+    # A SPARQL server instead of the embedded store: its base URL (Oxigraph server's paths), or
+    # the three endpoints for Fuseki, GraphDB and others.
+    store_url: str | None = None
+    query_url: str | None = None
+    update_url: str | None = None
+    graph_store_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8642
     api_keys: dict[str, Scope] = field(default_factory=dict)
@@ -53,6 +59,10 @@ class Settings:
             inference=_choice(env, "AIMSGRAPH_INFERENCE", Inference, defaults.inference),
             fail_on=_choice(env, "AIMSGRAPH_FAIL_ON", FailOn, defaults.fail_on),
             data_dir=Path(env.get("AIMSGRAPH_DATA_DIR") or defaults.data_dir),
+            store_url=env.get("AIMSGRAPH_STORE_URL") or None,
+            query_url=env.get("AIMSGRAPH_QUERY_URL") or None,
+            update_url=env.get("AIMSGRAPH_UPDATE_URL") or None,
+            graph_store_url=env.get("AIMSGRAPH_GRAPH_STORE_URL") or None,
             host=env.get("AIMSGRAPH_HOST") or defaults.host,
             port=_integer(env, "AIMSGRAPH_PORT", defaults.port),
             api_keys=_api_keys(env.get("AIMSGRAPH_API_KEYS", "")),

@@ -120,7 +120,7 @@ class EmbeddedStore:
 
         :raises UsageError: ``graph`` is not an absolute IRI or is reserved.
         """
-        return self._replace(_checked(graph), quads)
+        return self._replace(checked_graph(graph), quads)
 
     def _replace(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
         staging = pyoxigraph.NamedNode(_STAGING + uuid.uuid4().hex)
@@ -133,7 +133,7 @@ class EmbeddedStore:
 
     def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
         """Add ``quads`` to the named graph ``graph`` atomically; give how many were given."""
-        target = pyoxigraph.NamedNode(_checked(graph))
+        target = pyoxigraph.NamedNode(checked_graph(graph))
         added = [pyoxigraph.Quad(q.subject, q.predicate, q.object, target) for q in quads]
         self._store.extend(added)
         self.flush()
@@ -141,7 +141,7 @@ class EmbeddedStore:
 
     def drop_graph(self, graph: str) -> bool:
         """Remove the named graph ``graph``; give whether it existed."""
-        node = pyoxigraph.NamedNode(_checked(graph))
+        node = pyoxigraph.NamedNode(checked_graph(graph))
         if not self._store.contains_named_graph(node):
             return False
         self._store.remove_graph(node)
@@ -167,11 +167,11 @@ class EmbeddedStore:
 
     def has_graph(self, graph: str) -> bool:
         """Give whether the named graph ``graph`` exists."""
-        return bool(self._store.contains_named_graph(pyoxigraph.NamedNode(_checked(graph))))
+        return bool(self._store.contains_named_graph(pyoxigraph.NamedNode(checked_graph(graph))))
 
     def graph_quads(self, graph: str | None) -> list[pyoxigraph.Quad]:
         """Give the triples of one named graph, or of the default graph when ``graph`` is None."""
-        name = pyoxigraph.DefaultGraph() if graph is None else pyoxigraph.NamedNode(_checked(graph))
+        name = pyoxigraph.DefaultGraph() if graph is None else pyoxigraph.NamedNode(checked_graph(graph))
         return list(self._store.quads_for_pattern(None, None, None, name))
 
     def data(self) -> load.LoadedData:
@@ -189,7 +189,7 @@ class EmbeddedStore:
             self._store.flush()
 
 
-def _checked(iri: str) -> str:
+def checked_graph(iri: str) -> str:
     """Give ``iri`` if it is an absolute IRI that may name a graph.
 
     :raises UsageError: it is not an IRI, or it is one of aimsgraph's reserved graph names.
