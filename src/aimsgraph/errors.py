@@ -37,3 +37,7 @@ class InputError(AimsgraphError):
 
 class ShapesError(AimsgraphError):
     """A shapes graph is not valid SHACL (checked against SHACL-SHACL)."""
+
+
+class QueryTimeoutError(AimsgraphError):
+    """A query ran past the time limit and was stopped."""

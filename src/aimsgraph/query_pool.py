@@ -16,13 +16,9 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from aimsgraph.errors import AimsgraphError, InputError
+from aimsgraph.errors import InputError, QueryTimeoutError
 from aimsgraph.query_worker import serve_queries, unwrap
 from aimsgraph.store import QueryRequest
-
-
-class QueryTimeoutError(AimsgraphError):
-    """A query ran past the time limit and was stopped."""
 
 
 class _Worker:

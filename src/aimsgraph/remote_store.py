@@ -21,7 +21,7 @@ import httpx
 import pyoxigraph
 
 from aimsgraph import load
-from aimsgraph.errors import InputError, UsageError
+from aimsgraph.errors import InputError, QueryTimeoutError, UsageError
 from aimsgraph.store import KNOWLEDGE_GRAPH, GraphInfo, QueryRequest, checked_graph
 
 _NT = "application/n-triples"
@@ -184,7 +184,7 @@ class RemoteStore:
             query = httpx.QueryParams(tuple(params or ()))
             response = self._client.request(method, url, params=query, content=content, headers=headers)
         except httpx.TimeoutException:
-            raise InputError(f"the SPARQL server did not answer in time ({url})", source="store") from None
+            raise QueryTimeoutError(f"the SPARQL server at {url} did not answer within the time limit") from None
         except httpx.HTTPError as error:
             raise UsageError(f"cannot reach the SPARQL server at {url}: {error}") from None
         _raise_for(response, method)

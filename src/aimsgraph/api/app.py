@@ -12,8 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aimsgraph import __version__
 from aimsgraph.api import graph_store, sparql_protocol, v1
-from aimsgraph.errors import AimsgraphError, InputError
-from aimsgraph.query_pool import QueryPool, QueryTimeoutError
+from aimsgraph.errors import AimsgraphError, InputError, QueryTimeoutError
+from aimsgraph.query_pool import QueryPool
 from aimsgraph.settings import Settings
 from aimsgraph.store import GraphStore
 

@@ -52,6 +52,8 @@ def query_by_get(
     if query is None:
         body = _SERVICE_DESCRIPTION.format(endpoint=str(request.url_for("query_by_get")))
         return Response(body, media_type="text/turtle")
+    if len(request.query_params.getlist("query")) > 1:
+        raise HTTPException(status_code=400, detail="give exactly one 'query' parameter")
     return _answer(request, query, default_graph_uri or [], named_graph_uri or [])
 
 
@@ -59,16 +61,14 @@ def query_by_get(
 async def query_by_post(request: Request) -> Response:
     """Run a query sent as application/x-www-form-urlencoded or as application/sparql-query."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = (await request.body()).decode("utf-8", errors="replace")
+    body = await _utf8_body(request)
     url_params = parse_qs(request.url.query)
     if content_type == "application/sparql-query":
         text = body
         params = url_params
     elif content_type == "application/x-www-form-urlencoded":
         params = parse_qs(body)
-        if "query" not in params:
-            raise HTTPException(status_code=400, detail="the form has no 'query' field")
-        text = params["query"][0]
+        text = _single(params, "query")
     else:
         raise HTTPException(
             status_code=415, detail="send application/sparql-query or application/x-www-form-urlencoded"
@@ -83,18 +83,20 @@ async def query_by_post(request: Request) -> Response:
 async def update(request: Request) -> Response:
     """Run an update sent as application/sparql-update or as a form with an 'update' field."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = (await request.body()).decode("utf-8", errors="replace")
+    body = await _utf8_body(request)
+    fields = parse_qs(request.url.query)
     if content_type == "application/sparql-update":
         text = body
     elif content_type == "application/x-www-form-urlencoded":
         fields = parse_qs(body)
-        if "update" not in fields:
-            raise HTTPException(status_code=400, detail="the form has no 'update' field")
-        text = fields["update"][0]
+        text = _single(fields, "update")
     else:
         raise HTTPException(
             status_code=415, detail="send application/sparql-update or application/x-www-form-urlencoded"
         )
+    if "using-graph-uri" in fields or "using-named-graph-uri" in fields:
+        # Oxigraph's update API takes no dataset; say so rather than ignore the parameters.
+        raise HTTPException(status_code=400, detail="using-graph-uri and using-named-graph-uri are not supported here")
     text = sparql.check_update(text, source="update")
     store = _store(request)
     try:
@@ -105,6 +107,21 @@ async def update(request: Request) -> Response:
         raise InputError(f"the update failed and changed nothing: {error}", source="update") from None
     request.app.state.generation += 1
     return Response(status_code=204)
+
+
+async def _utf8_body(request: Request) -> str:
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(status_code=400, detail="the request body is not UTF-8") from None
+
+
+def _single(fields: dict[str, list[str]], name: str) -> str:
+    """Give the one value of a form field; the protocol allows exactly one query or update."""
+    values = fields.get(name, [])
+    if len(values) != 1:
+        raise HTTPException(status_code=400, detail=f"give exactly one '{name}' field, not {len(values)}")
+    return values[0]
 
 
 def _answer(request: Request, text: str, default_graphs: list[str], named_graphs: list[str]) -> Response:
