@@ -24,6 +24,7 @@ from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps as gap_report
 from aimsgraph.model import FailOn, Inference
 from aimsgraph.remote_store import Endpoints, RemoteStore
+from aimsgraph.render import ci as ci_render
 from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
 from aimsgraph.render import results as results_render
@@ -48,10 +49,26 @@ app = typer.Typer(
 
 
 class OutputFormat(enum.Enum):
-    """How ``validate`` prints its report."""
+    """How ``validate`` writes its report."""
 
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    GITHUB = "github"
+    MARKDOWN = "markdown"
+    TURTLE = "turtle"
+
+
+_RENDERERS: dict[OutputFormat, Callable[..., str]] = {
+    OutputFormat.TEXT: text_render.render,
+    OutputFormat.JSON: json_render.render,
+    OutputFormat.SARIF: ci_render.sarif,
+    OutputFormat.JUNIT: ci_render.junit,
+    OutputFormat.GITHUB: ci_render.github,
+    OutputFormat.MARKDOWN: ci_render.markdown,
+    OutputFormat.TURTLE: ci_render.turtle,
+}
 
 
 def _version(value: bool) -> None:
@@ -84,7 +101,13 @@ def validate(
         str | None,
         typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today]."),
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="Report format.")] = OutputFormat.TEXT,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Report format on standard output.")
+    ] = OutputFormat.TEXT,
+    output: Annotated[
+        list[str],
+        typer.Option("--output", metavar="FORMAT=FILE", help="Also write the report in FORMAT to FILE; repeatable."),
+    ] = [],  # noqa: B006
     fail_on: Annotated[
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity [default: violation]."),
@@ -115,8 +138,12 @@ def validate(
             shapes=shapes,
             bundled_shapes=not no_bundled_shapes,
         )
-        renderer = json_render.render if output_format is OutputFormat.JSON else text_render.render
-        sys.stdout.write(renderer(report, fail_on=threshold))
+        for target_format, path in _outputs(output):
+            try:
+                Path(path).write_text(_RENDERERS[target_format](report, fail_on=threshold), encoding="utf-8")
+            except OSError as error:
+                raise UsageError(f"--output {path}: cannot write: {error.strerror}") from None
+        sys.stdout.write(_RENDERERS[output_format](report, fail_on=threshold))
         return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
 
     _exit_with(run)
@@ -326,6 +353,24 @@ def _query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.Qu
 def _width() -> int:
     """Give the table width: the terminal's, or a wide page when the output goes to a file or pipe."""
     return shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 200
+
+
+def _outputs(assignments: list[str]) -> list[tuple[OutputFormat, str]]:
+    """Give the ``FORMAT=FILE`` pairs of ``--output``.
+
+    :raises UsageError: an assignment is malformed or names an unknown format.
+    """
+    pairs = []
+    for assignment in assignments:
+        name, sep, path = assignment.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--output {assignment!r}: expected FORMAT=FILE")
+        try:
+            pairs.append((OutputFormat(name), path))
+        except ValueError:
+            known = ", ".join(f.value for f in OutputFormat)
+            raise UsageError(f"--output {assignment!r}: unknown format {name!r} (known: {known})") from None
+    return pairs
 
 
 def _date(text: str | None) -> dt.date:

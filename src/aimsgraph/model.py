@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -99,6 +100,13 @@ class Finding:
     ai_system: str | None
     ai_system_label: str | None
     focus_label: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Give a stable identity of the finding across runs: a hash of rule, focus node, path and value."""
+        value = self.value.value if self.value else ""
+        text = "\x1f".join((self.rule, self.focus_node, self.path or "", value))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     @property
     def sort_key(self) -> tuple[str, str, str, str, str]:

@@ -1,0 +1,213 @@
+"""Validation results for CI: SARIF 2.1.0, JUnit XML, GitHub workflow commands, Markdown for a job
+summary, and Turtle (a SHACL validation report). One short function per format."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH, XSD
+
+from aimsgraph import __version__
+from aimsgraph.model import FailOn, Finding, Severity, TermKind, ValidationReport
+
+HELP_URI = "https://w3id.org/aimsgraph/rules#"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+MAX_SARIF_RESULTS = 25_000  # GitHub code scanning's limit per run
+_SARIF_LEVEL = {Severity.VIOLATION: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_GITHUB_COMMAND = {Severity.VIOLATION: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def sarif(report: ValidationReport, *, fail_on: FailOn) -> str:
+    """Give the report as a SARIF 2.1.0 log: one rule per shape, one result per finding."""
+    findings = report.findings[:MAX_SARIF_RESULTS]
+    rules: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        rules.setdefault(finding.rule, _sarif_rule(finding))
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "aimsgraph",
+                "version": __version__,
+                "informationUri": "https://w3id.org/aimsgraph",
+                "rules": list(rules.values()),
+            }
+        },
+        "results": [_sarif_result(f, list(rules).index(f.rule)) for f in findings],
+        "properties": {"asOf": report.as_of.isoformat(), "failOn": fail_on.value},
+    }
+    if len(report.findings) > MAX_SARIF_RESULTS:
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "warning",
+                        "message": {
+                            "text": f"{len(report.findings)} findings; only the first {MAX_SARIF_RESULTS} "
+                            "are in this log (GitHub's limit per run)"
+                        },
+                    }
+                ],
+            }
+        ]
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_rule(finding: Finding) -> dict[str, Any]:
+    clauses = ", ".join(f"{r.notation} {r.title}" for r in finding.requirements)
+    return {
+        "id": finding.rule,
+        "name": finding.rule,
+        "shortDescription": {"text": finding.rule_title or finding.rule},
+        "help": {"text": f"{finding.remediation} (ISO/IEC 42001: {clauses})" if clauses else finding.remediation},
+        "helpUri": HELP_URI + finding.rule,
+        "properties": {"requirements": [r.notation for r in finding.requirements], "tags": ["aims", "iso42001"]},
+    }
+
+
+def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": _SARIF_LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "partialFingerprints": {"aimsgraph/v1": finding.fingerprint},
+        "properties": {
+            "focusNode": finding.focus_node,
+            "path": finding.path,
+            "requirements": [r.notation for r in finding.requirements],
+            "aiSystem": finding.ai_system,
+        },
+    }
+    if finding.location is not None:
+        result["locations"] = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": finding.location.file},
+                    "region": {"startLine": finding.location.line},
+                }
+            }
+        ]
+    return result
+
+
+def junit(report: ValidationReport, *, fail_on: FailOn) -> str:
+    """Give the report as JUnit XML: a test case per rule and focus node; a finding at or above
+    ``fail_on`` is a failure, one below it is reported as skipped."""
+    threshold = fail_on.threshold
+    failures = sum(1 for f in report.findings if threshold is not None and f.severity >= threshold)
+    cases = []
+    for finding in report.findings:
+        where = f"{finding.location.file}:{finding.location.line}" if finding.location else finding.focus_node
+        name = quoteattr(f"{finding.rule} {finding.focus_node}")
+        body = escape(f"{finding.message}\n{where}\nFix: {finding.remediation}")
+        severity, message = quoteattr(finding.severity.label), quoteattr(finding.message)
+        if threshold is not None and finding.severity >= threshold:
+            outcome = f"<failure type={severity} message={message}>{body}</failure>"
+        else:
+            below = quoteattr(f"{finding.severity.label} below --fail-on {fail_on.value}: {finding.message}")
+            outcome = f"<skipped message={below}/>"
+        rule, file = quoteattr(finding.rule), quoteattr(where)
+        cases.append(f"    <testcase classname={rule} name={name} file={file}>{outcome}</testcase>")
+    skipped = len(report.findings) - failures
+    header = (
+        f'  <testsuite name="aimsgraph validate" tests="{max(len(report.findings), 1)}" failures="{failures}" '
+        f'errors="0" skipped="{skipped}" timestamp="{report.as_of.isoformat()}T00:00:00">'
+    )
+    if not report.findings:
+        cases.append('    <testcase classname="aimsgraph" name="conforms"/>')
+    return (
+        "\n".join(
+            [
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                "<testsuites>",
+                header,
+                *cases,
+                "  </testsuite>",
+                "</testsuites>",
+            ]
+        )
+        + "\n"
+    )
+
+
+def github(report: ValidationReport, *, fail_on: FailOn) -> str:
+    """Give the findings as GitHub Actions workflow commands, which annotate the lines they name."""
+    lines = []
+    for finding in report.findings:
+        properties = f"title={_command_escape(finding.rule, True)}"
+        if finding.location is not None:
+            properties = (
+                f"file={_command_escape(finding.location.file, True)},line={finding.location.line}," + properties
+            )
+        ids = ", ".join(r.notation for r in finding.requirements)
+        message = f"{finding.message} [{ids}] Fix: {finding.remediation}"
+        lines.append(f"::{_GITHUB_COMMAND[finding.severity]} {properties}::{_command_escape(message, False)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _command_escape(text: str, is_property: bool) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if is_property else text
+
+
+def markdown(report: ValidationReport, *, fail_on: FailOn) -> str:
+    """Give a Markdown summary (for a CI job summary): counts, then one table row per finding."""
+    counts = ", ".join(f"{report.counts.get(s, 0)} {s.label}" for s in sorted(Severity, reverse=True))
+    verdict = "fails" if report.fails(fail_on) else "passes"
+    lines = [
+        f"### aimsgraph validate: {verdict} (--fail-on {fail_on.value}), as of {report.as_of.isoformat()}",
+        "",
+        f"{len(report.findings)} finding(s): {counts}.",
+    ]
+    if report.findings:
+        lines += ["", "| severity | requirement | rule | finding | where |", "| --- | --- | --- | --- | --- |"]
+        for f in report.findings:
+            where = f"`{f.location.file}:{f.location.line}`" if f.location else f"`{f.focus_node}`"
+            ids = ", ".join(r.notation for r in f.requirements)
+            cells = [f.severity.label, ids, f.rule, f.message, where]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def turtle(report: ValidationReport, *, fail_on: FailOn) -> str:
+    """Give the findings as a SHACL validation report (sh:ValidationReport) in Turtle."""
+    graph = Graph()
+    graph.bind("sh", SH)
+    root = BNode()
+    graph.add((root, RDF.type, SH.ValidationReport))
+    graph.add((root, SH.conforms, Literal(report.conforms)))
+    severities = {Severity.VIOLATION: SH.Violation, Severity.WARNING: SH.Warning, Severity.INFO: SH.Info}
+    for finding in report.findings:
+        result = BNode()
+        graph.add((root, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        focus = BNode(finding.focus_node[2:]) if finding.focus_node.startswith("_:") else URIRef(finding.focus_node)
+        graph.add((result, SH.focusNode, focus))
+        graph.add((result, SH.resultSeverity, severities[finding.severity]))
+        graph.add((result, SH.resultMessage, Literal(finding.message)))
+        shape = (
+            finding.rule
+            if "://" in finding.rule or finding.rule.startswith("urn:")
+            else f"https://w3id.org/aimsgraph/shapes#{finding.rule}"
+        )
+        graph.add((result, SH.sourceShape, URIRef(shape)))
+        if finding.path and finding.path.startswith("<") and finding.path.endswith(">") and " " not in finding.path:
+            graph.add((result, SH.resultPath, URIRef(finding.path[1:-1])))
+        value = finding.value
+        if value is not None:
+            if value.kind is TermKind.IRI:
+                graph.add((result, SH.value, URIRef(value.value)))
+            elif value.kind is TermKind.LITERAL:
+                datatype = URIRef(value.datatype) if value.datatype and value.datatype != str(XSD.string) else None
+                graph.add(
+                    (
+                        result,
+                        SH.value,
+                        Literal(value.value, lang=value.language, datatype=None if value.language else datatype),
+                    )
+                )
+    return graph.serialize(format="turtle")

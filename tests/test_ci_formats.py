@@ -1,0 +1,102 @@
+"""Validation outputs for CI, read back by real consumers: sarif-tools for SARIF, junitparser for
+JUnit; GitHub workflow commands, a Markdown summary and a SHACL report in Turtle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from junitparser import JUnitXml
+from rdflib import Graph
+from rdflib.namespace import RDF, SH
+from sarif import loader
+from typer.testing import CliRunner
+
+from aimsgraph.cli import app
+from aimsgraph.validate import validate
+from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
+
+KESTREL = str(EXAMPLES / "kestrel")
+AS_OF = ["--as-of", EXAMPLE_AS_OF.isoformat()]
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("ci")
+    files = {name: folder / f"report.{name}" for name in ("sarif", "junit", "markdown", "turtle", "github")}
+    arguments = ["validate", KESTREL, *AS_OF, "--format", "json"]
+    for name, path in files.items():
+        arguments += ["--output", f"{name}={path}"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 1, result.stderr
+    return files
+
+
+def test_sarif_is_read_by_sarif_tools_with_the_right_lines(outputs: dict[str, Path]) -> None:
+    log = loader.load_sarif_file(str(outputs["sarif"]))
+    assert log.get_result_count() == 10
+    records = [(r["Code"], str(r["Location"]), r["Line"], r["Severity"]) for r in log.get_records()]
+    assert any(
+        code == "SoADecidesEveryControl"
+        and where.endswith("examples/kestrel/soa.ttl")
+        and line == 18
+        and level == "error"
+        for code, where, line, level in records
+    )
+    assert any(code == "EvidenceCurrent" and level == "warning" for code, _, _, level in records)
+    assert log.get_rules_by_id("SoADecidesEveryControl")
+
+
+def test_sarif_rules_name_their_clauses_and_results_have_fingerprints(outputs: dict[str, Path]) -> None:
+    run = json.loads(outputs["sarif"].read_text())["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert rules["SoADecidesEveryControl"]["properties"]["requirements"] == ["A.7.5", "6.1.3"]
+    assert "6.1.3 AI risk treatment" in rules["SoADecidesEveryControl"]["help"]["text"]
+    fingerprints = [result["partialFingerprints"]["aimsgraph/v1"] for result in run["results"]]
+    assert len(set(fingerprints)) == len(fingerprints) == 10
+
+
+def test_fingerprints_are_stable_across_runs() -> None:
+    first = [f.fingerprint for f in validate([KESTREL], as_of=EXAMPLE_AS_OF).findings]
+    second = [f.fingerprint for f in validate([KESTREL], as_of=EXAMPLE_AS_OF).findings]
+    assert first == second
+
+
+def test_junit_is_read_by_junitparser(outputs: dict[str, Path]) -> None:
+    suites = list(JUnitXml.fromfile(str(outputs["junit"])))
+    assert [(s.name, s.tests, s.failures, s.skipped) for s in suites] == [("aimsgraph validate", 10, 9, 1)]
+    files = {case.classname: case._elem.get("file") for case in suites[0]}
+    assert files["RiskOwner"] == "examples/kestrel/risks.ttl:165" or files["RiskOwner"].endswith("risks.ttl:165")
+
+
+@pytest.mark.parametrize(("fail_on", "failures"), [("violation", 9), ("warning", 10), ("never", 0)])
+def test_junit_failures_follow_fail_on(tmp_path: Path, fail_on: str, failures: int) -> None:
+    path = tmp_path / "junit.xml"
+    CliRunner().invoke(app, ["validate", KESTREL, *AS_OF, "--fail-on", fail_on, "--output", f"junit={path}"])
+    suite = next(iter(JUnitXml.fromfile(str(path))))
+    assert (suite.failures, suite.skipped) == (failures, 10 - failures)
+
+
+def test_github_commands_annotate_the_lines(outputs: dict[str, Path]) -> None:
+    lines = outputs["github"].read_text().splitlines()
+    assert len(lines) == 10
+    risk_owner = next(line for line in lines if "title=RiskOwner" in line)
+    assert risk_owner.startswith("::error file=")
+    assert "risks.ttl,line=165,title=RiskOwner::" in risk_owner
+    assert any(line.startswith("::warning ") and "title=EvidenceCurrent" in line for line in lines)
+
+
+def test_markdown_summary_and_turtle_report(outputs: dict[str, Path]) -> None:
+    summary = outputs["markdown"].read_text()
+    assert "fails (--fail-on violation)" in summary
+    assert "| violation | 6.1.2 | RiskOwner |" in summary
+    report = Graph().parse(outputs["turtle"], format="turtle")
+    assert len(list(report.subjects(RDF.type, SH.ValidationResult))) == 10
+    assert next(report.objects(None, SH.conforms)).toPython() is False
+
+
+def test_a_bad_output_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["validate", KESTREL, "--output", f"yaml={tmp_path / 'x'}"])
+    assert result.exit_code == 2
+    assert "unknown format 'yaml'" in result.stderr
