@@ -100,3 +100,39 @@ def test_a_bad_output_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", KESTREL, "--output", f"yaml={tmp_path / 'x'}"])
     assert result.exit_code == 2
     assert "unknown format 'yaml'" in result.stderr
+
+
+def test_baseline_round_trip_fails_only_on_new_findings(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    runner = CliRunner()
+    created = runner.invoke(app, ["validate", KESTREL, *AS_OF, "--create-baseline", str(baseline)])
+    assert created.exit_code == 1
+    assert json.loads(baseline.read_text())["format"] == "aimsgraph-baseline/v1"
+    sarif_path, junit_path = tmp_path / "r.sarif", tmp_path / "r.xml"
+    outputs = ["--output", f"sarif={sarif_path}", "--output", f"junit={junit_path}"]
+    adopted = runner.invoke(
+        app, ["validate", KESTREL, *AS_OF, "--baseline", str(baseline), "--format", "json", *outputs]
+    )
+    assert adopted.exit_code == 0
+    document = json.loads(adopted.stdout)
+    assert document["suppressed"] == 10 and document["counts"]["violation"] == 0
+    assert all(f["suppressed"] == "baseline" for f in document["findings"])
+    results = json.loads(sarif_path.read_text())["runs"][0]["results"]
+    assert all(r["suppressions"][0]["kind"] == "external" for r in results)
+    suite = next(iter(JUnitXml.fromfile(str(junit_path))))
+    assert (suite.failures, suite.skipped) == (0, 10)
+    # months later, new gaps appear (evidence runs out): those fail, the accepted ones still do not
+    later = runner.invoke(
+        app, ["validate", KESTREL, "--as-of", "2027-03-01", "--baseline", str(baseline), "--format", "json"]
+    )
+    assert later.exit_code == 1
+    fresh = [f for f in json.loads(later.stdout)["findings"] if f["suppressed"] is None]
+    assert fresh and all(f["rule"] != "SoADecidesEveryControl" for f in fresh)
+
+
+def test_a_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text('{"findings": []}')
+    result = CliRunner().invoke(app, ["validate", KESTREL, "--baseline", str(baseline)])
+    assert result.exit_code == 2
+    assert "not an aimsgraph baseline" in result.stderr

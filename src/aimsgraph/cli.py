@@ -18,6 +18,7 @@ import typer
 import uvicorn
 
 from aimsgraph import __version__, library, load, sparql
+from aimsgraph import baseline as baseline_file
 from aimsgraph.api import create_app
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
@@ -124,6 +125,16 @@ def validate(
             help="turtle, trig, ntriples, nquads, jsonld or rdfxml, for files without a known extension and for stdin.",
         ),
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline", metavar="FILE", help="Suppress the findings this baseline lists; fail only on new ones."
+        ),
+    ] = None,
+    create_baseline: Annotated[
+        Path | None,
+        typer.Option("--create-baseline", metavar="FILE", help="Write every finding of this run to a baseline file."),
+    ] = None,
 ) -> None:
     """Validate AIMS data with SHACL; exit 0 if nothing is at or above --fail-on, 1 if something is, 2 on error."""
 
@@ -138,6 +149,11 @@ def validate(
             shapes=shapes,
             bundled_shapes=not no_bundled_shapes,
         )
+        if create_baseline is not None:
+            written = baseline_file.write(report, create_baseline)
+            typer.echo(f"{create_baseline}: baseline of {written} finding(s)", err=True)
+        if baseline is not None:
+            report = baseline_file.apply(report, baseline)
         for target_format, path in _outputs(output):
             try:
                 Path(path).write_text(_RENDERERS[target_format](report, fail_on=threshold), encoding="utf-8")

@@ -100,6 +100,7 @@ class Finding:
     ai_system: str | None
     ai_system_label: str | None
     focus_label: str | None = None
+    suppressed: str | None = None  # why the finding does not count: "baseline" (or, later, a waiver)
 
     @property
     def fingerprint(self) -> str:
@@ -133,6 +134,7 @@ class ValidationReport:
     counts: dict[Severity, int] = field(default_factory=dict)
     prefixes: tuple[tuple[str, str], ...] = ()
     checked_requirements: frozenset[str] = frozenset()
+    suppressed: int = 0  # findings that do not count (in a baseline); `counts` leaves them out
 
     @property
     def conforms(self) -> bool:
@@ -140,6 +142,6 @@ class ValidationReport:
         return not self.findings
 
     def fails(self, fail_on: FailOn) -> bool:
-        """Give whether any finding is at or above the ``fail_on`` threshold."""
+        """Give whether any finding that counts (not suppressed) is at or above the ``fail_on`` threshold."""
         threshold = fail_on.threshold
-        return threshold is not None and any(f.severity >= threshold for f in self.findings)
+        return threshold is not None and any(f.severity >= threshold for f in self.findings if f.suppressed is None)

@@ -82,6 +82,8 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
             "aiSystem": finding.ai_system,
         },
     }
+    if finding.suppressed:
+        result["suppressions"] = [{"kind": "external", "justification": f"accepted in the {finding.suppressed}"}]
     if finding.location is not None:
         result["locations"] = [
             {
@@ -98,17 +100,18 @@ def junit(report: ValidationReport, *, fail_on: FailOn) -> str:
     """Give the report as JUnit XML: a test case per rule and focus node; a finding at or above
     ``fail_on`` is a failure, one below it is reported as skipped."""
     threshold = fail_on.threshold
-    failures = sum(1 for f in report.findings if threshold is not None and f.severity >= threshold)
+    failures = sum(1 for f in report.findings if _fails(f, threshold))
     cases = []
     for finding in report.findings:
         where = f"{finding.location.file}:{finding.location.line}" if finding.location else finding.focus_node
         name = quoteattr(f"{finding.rule} {finding.focus_node}")
         body = escape(f"{finding.message}\n{where}\nFix: {finding.remediation}")
         severity, message = quoteattr(finding.severity.label), quoteattr(finding.message)
-        if threshold is not None and finding.severity >= threshold:
+        if _fails(finding, threshold):
             outcome = f"<failure type={severity} message={message}>{body}</failure>"
         else:
-            below = quoteattr(f"{finding.severity.label} below --fail-on {fail_on.value}: {finding.message}")
+            why = f"suppressed ({finding.suppressed})" if finding.suppressed else f"below --fail-on {fail_on.value}"
+            below = quoteattr(f"{finding.severity.label} {why}: {finding.message}")
             outcome = f"<skipped message={below}/>"
         rule, file = quoteattr(finding.rule), quoteattr(where)
         cases.append(f"    <testcase classname={rule} name={name} file={file}>{outcome}</testcase>")
@@ -134,10 +137,14 @@ def junit(report: ValidationReport, *, fail_on: FailOn) -> str:
     )
 
 
+def _fails(finding: Finding, threshold: Severity | None) -> bool:
+    return finding.suppressed is None and threshold is not None and finding.severity >= threshold
+
+
 def github(report: ValidationReport, *, fail_on: FailOn) -> str:
-    """Give the findings as GitHub Actions workflow commands, which annotate the lines they name."""
+    """Give the findings that count as GitHub Actions workflow commands, which annotate their lines."""
     lines = []
-    for finding in report.findings:
+    for finding in (f for f in report.findings if f.suppressed is None):
         properties = f"title={_command_escape(finding.rule, True)}"
         if finding.location is not None:
             properties = (
@@ -168,7 +175,8 @@ def markdown(report: ValidationReport, *, fail_on: FailOn) -> str:
         for f in report.findings:
             where = f"`{f.location.file}:{f.location.line}`" if f.location else f"`{f.focus_node}`"
             ids = ", ".join(r.notation for r in f.requirements)
-            cells = [f.severity.label, ids, f.rule, f.message, where]
+            severity = f"{f.severity.label} (suppressed)" if f.suppressed else f.severity.label
+            cells = [severity, ids, f.rule, f.message, where]
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -25,6 +25,7 @@ def to_dict(report: ValidationReport, *, fail_on: FailOn) -> dict[str, Any]:
         "fail_on": fail_on.value,
         "failed": report.fails(fail_on),
         "counts": {severity.label: report.counts.get(severity, 0) for severity in Severity},
+        "suppressed": report.suppressed,
         "findings": [_finding(f) for f in report.findings],
     }
 
@@ -58,6 +59,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
             {"iri": r.iri, "id": r.notation, "title": r.title, "framework": r.framework} for r in finding.requirements
         ],
         "remediation": finding.remediation,
+        "fingerprint": finding.fingerprint,
+        "suppressed": finding.suppressed,
         "location": (
             {"file": finding.location.file, "line": finding.location.line} if finding.location is not None else None
         ),

@@ -65,8 +65,9 @@ def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
     focus = compact(finding.focus_node)
     if finding.focus_label:
         focus += f" ({finding.focus_label})"
+    suppressed = f" (suppressed: {finding.suppressed})" if finding.suppressed else ""
     lines = [
-        f"    {finding.severity.label.upper():<9} {finding.message}",
+        f"    {finding.severity.label.upper():<9} {finding.message}{suppressed}",
         f"              rule {finding.rule}{f' [{ids}]' if ids else ''}",
         f"              focus {focus}",
     ]
@@ -88,4 +89,5 @@ def _summary(report: ValidationReport, fail_on: FailOn) -> str:
     if report.conforms:
         return f"Conforms: no findings ({counts})."
     verdict = "FAIL" if report.fails(fail_on) else "pass"
-    return f"{len(report.findings)} finding(s): {counts}. Result: {verdict} (--fail-on {fail_on.value})."
+    apart = f", {report.suppressed} suppressed by the baseline" if report.suppressed else ""
+    return f"{len(report.findings)} finding(s): {counts}{apart}. Result: {verdict} (--fail-on {fail_on.value})."
