@@ -84,3 +84,22 @@ def test_a_subject_is_located_where_it_is_typed(tmp_path: Path) -> None:
     finding = next(f for f in report.findings if f.focus_node == "https://fixture.example/s")
     assert finding.location is not None
     assert (Path(finding.location.file).name, finding.location.line) == ("b-systems.ttl", 4)
+
+
+def test_a_finding_points_at_the_offending_property_line(tmp_path: Path) -> None:
+    data = tmp_path / "systems.ttl"
+    data.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
+        "@prefix ex: <https://fixture.example/> .\n"
+        "\n"
+        "ex:scoring a aims:AISystem ;\n"
+        '    aims:intendedPurpose "Scores loans." ;\n'
+        "    aims:euAIActRiskClass ex:NotAClass .\n"
+    )
+    report = validate([str(data)], as_of=FIXTURE_AS_OF)
+    finding = next(f for f in report.findings if f.rule == "AISystemRiskClass")
+    assert finding.location is not None
+    assert (finding.location.line, finding.location.property_line, finding.location.best_line) == (4, 6, 6)
+    missing = next(f for f in report.findings if f.rule == "AISystemAccountableOwner")
+    assert missing.location is not None
+    assert (missing.location.line, missing.location.property_line) == (4, None)  # nothing written to point at

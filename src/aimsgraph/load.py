@@ -49,17 +49,21 @@ class LoadedData:
     sources: list[str] = field(default_factory=list)
     prefixes: dict[str, str] = field(default_factory=dict)
     _lines: dict[str, list[SourceLocation]] = field(default_factory=dict)
+    _property_lines: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     _typed_in: dict[str, set[str]] = field(default_factory=dict)
     _texts: dict[str, tuple[str, RdfFormat]] = field(default_factory=dict)
 
-    def location(self, iri: str) -> SourceLocation | None:
-        """Give where ``iri`` is defined: the first file that states its type, else its first mention."""
+    def location(self, iri: str, predicate: str | None = None) -> SourceLocation | None:
+        """Give where ``iri`` is defined: the first file that states its type, else its first
+        mention; with ``predicate``, also the line where that property of ``iri`` is written."""
         candidates = self._lines.get(iri, [])
+        written = self._property_lines.get((iri, predicate), {}) if predicate else {}
         for candidate in candidates:
             if iri in self._typed_in.get(candidate.file, set()):
-                return candidate
+                return SourceLocation(candidate.file, candidate.line, written.get(candidate.file))
         if candidates:
-            return candidates[0]
+            first = candidates[0]
+            return SourceLocation(first.file, first.line, written.get(first.file))
         for name, (text, _) in self._texts.items():
             line = locate.first_mention(text, iri)
             if line is not None:
@@ -134,8 +138,11 @@ def load(sources: Sequence[SourceFile], *, graph: Graph | None = None) -> Loaded
         data.sources.append(source.name)
         data._typed_in[source.name] = typed
         text = source.content.decode("utf-8", errors="replace")
-        for iri, line in locate.subject_lines(text, source.rdf_format, source.base_iri).items():
+        lines = locate.source_lines(text, source.rdf_format, source.base_iri)
+        for iri, line in lines.subjects.items():
             data._lines.setdefault(iri, []).append(SourceLocation(source.name, line))
+        for pair, line in lines.properties.items():
+            data._property_lines.setdefault(pair, {})[source.name] = line
         if source.rdf_format in (RdfFormat.JSONLD, RdfFormat.RDFXML):
             data._texts[source.name] = (text, source.rdf_format)
     return data

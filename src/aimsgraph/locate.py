@@ -9,6 +9,7 @@ have one statement per line. For JSON-LD and RDF/XML it finds the line that firs
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from aimsgraph.formats import RdfFormat
@@ -29,16 +30,31 @@ _TURTLE_TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+_NTRIPLES_START = re.compile(r"\s*<([^>]*)>\s*<([^>]*)>")
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
+
+
+@dataclass(frozen=True)
+class SourceLines:
+    """Where subjects, and each subject's properties, are first written in one source text."""
+
+    subjects: dict[str, int]
+    properties: dict[tuple[str, str], int]
+
+
+def source_lines(text: str, rdf_format: RdfFormat, base_iri: str) -> SourceLines:
+    """Give the lines (1-based) where each IRI subject, and each (subject, predicate), first is."""
+    if rdf_format in (RdfFormat.TURTLE, RdfFormat.TRIG):
+        return _turtle_lines(text, base_iri)
+    if rdf_format in (RdfFormat.NTRIPLES, RdfFormat.NQUADS):
+        return _line_subjects(text)
+    return SourceLines({}, {})
 
 
 def subject_lines(text: str, rdf_format: RdfFormat, base_iri: str) -> dict[str, int]:
     """Give, for each IRI written as a subject in ``text``, the line (1-based) where it first is."""
-    if rdf_format in (RdfFormat.TURTLE, RdfFormat.TRIG):
-        return _turtle_subjects(text, base_iri)
-    if rdf_format in (RdfFormat.NTRIPLES, RdfFormat.NQUADS):
-        return _line_subjects(text)
-    return {}
+    return source_lines(text, rdf_format, base_iri).subjects
 
 
 def first_mention(text: str, iri: str) -> int | None:
@@ -60,19 +76,20 @@ def _local_name(iri: str) -> str:
     return iri[cut + 1 :] if cut >= 0 else ""
 
 
-def _line_subjects(text: str) -> dict[str, int]:
-    found: dict[str, int] = {}
+def _line_subjects(text: str) -> SourceLines:
+    found = SourceLines({}, {})
     for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip()
-        if stripped.startswith("<"):
-            end = stripped.find(">")
-            if end > 0:
-                found.setdefault(stripped[1:end], number)
+        match = _NTRIPLES_START.match(line)
+        if match:
+            found.subjects.setdefault(match.group(1), number)
+            found.properties.setdefault((match.group(1), match.group(2)), number)
     return found
 
 
-def _turtle_subjects(text: str, base_iri: str) -> dict[str, int]:
-    found: dict[str, int] = {}
+def _turtle_lines(text: str, base_iri: str) -> SourceLines:
+    found = SourceLines({}, {})
+    subject: str | None = None  # the IRI subject whose predicates are being read
+    expect_predicate = False
     prefixes: dict[str, str] = {}
     base = base_iri
     line = 1
@@ -99,27 +116,41 @@ def _turtle_subjects(text: str, base_iri: str) -> dict[str, int]:
         if kind == "punct":
             if token in "[(":
                 depth += 1
-                at_statement_start = False
+                at_statement_start = expect_predicate = False
             elif token in "])":
                 depth -= 1
             elif (token == "." and depth == 0) or token in "{}":
-                at_statement_start = True
+                at_statement_start, subject = True, None
+            elif token == ";" and depth == 0:
+                expect_predicate = subject is not None
+            continue
+        if expect_predicate and subject is not None:
+            predicate = _RDF_TYPE if token == "a" else _resolve(kind, token, base, prefixes)
+            if predicate is not None:
+                found.properties.setdefault((subject, predicate), token_line)
+            expect_predicate = False
             continue
         if not at_statement_start:
             continue
         if kind == "word" and token.upper() == "GRAPH":
             continue
-        iri = None
-        if kind == "iri":
-            iri = urljoin(base, token[1:-1]) if base else token[1:-1]
-        elif kind == "word" and ":" in token and not token.startswith("_:"):
-            prefix, _, local = token.partition(":")
-            if prefix in prefixes:
-                iri = prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
+        iri = _resolve(kind, token, base, prefixes)
         if iri is not None:
-            found.setdefault(iri, token_line)
+            found.subjects.setdefault(iri, token_line)
+            subject, expect_predicate = iri, True
         at_statement_start = False
     return found
+
+
+def _resolve(kind: str | None, token: str, base: str, prefixes: dict[str, str]) -> str | None:
+    """Give the IRI a token writes (<iri> or prefix:local), or None for anything else."""
+    if kind == "iri":
+        return urljoin(base, token[1:-1]) if base else token[1:-1]
+    if kind == "word" and ":" in token and not token.startswith("_:"):
+        prefix, _, local = token.partition(":")
+        if prefix in prefixes:
+            return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
+    return None
 
 
 def _directive_length(keyword: str) -> int:

@@ -77,10 +77,16 @@ class Term:
 
 @dataclass(frozen=True)
 class SourceLocation:
-    """Where in the input a resource is defined."""
+    """Where in the input a resource is defined, and the line of the offending property if known."""
 
     file: str
     line: int
+    property_line: int | None = None
+
+    @property
+    def best_line(self) -> int:
+        """Give the line to point at: the offending property's, else the resource's."""
+        return self.property_line or self.line
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,9 @@ def validate_loaded(
                 value=_term(value) if value is not None else None,
                 requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
                 remediation=rule.remediation,
-                location=data.location(str(focus)) if isinstance(focus, URIRef) else None,
+                location=data.location(str(focus), str(path) if isinstance(path, URIRef) else None)
+                if isinstance(focus, URIRef)
+                else None,
                 ai_system=str(system[0]) if system else None,
                 ai_system_label=system[1] if system else None,
                 focus_label=_label(working, focus),

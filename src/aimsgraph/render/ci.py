@@ -89,7 +89,7 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
             {
                 "physicalLocation": {
                     "artifactLocation": {"uri": finding.location.file},
-                    "region": {"startLine": finding.location.line},
+                    "region": {"startLine": finding.location.best_line},
                 }
             }
         ]
@@ -103,7 +103,7 @@ def junit(report: ValidationReport, *, fail_on: FailOn) -> str:
     failures = sum(1 for f in report.findings if _fails(f, threshold))
     cases = []
     for finding in report.findings:
-        where = f"{finding.location.file}:{finding.location.line}" if finding.location else finding.focus_node
+        where = f"{finding.location.file}:{finding.location.best_line}" if finding.location else finding.focus_node
         name = quoteattr(f"{finding.rule} {finding.focus_node}")
         body = escape(f"{finding.message}\n{where}\nFix: {finding.remediation}")
         severity, message = quoteattr(finding.severity.label), quoteattr(finding.message)
@@ -173,7 +173,7 @@ def markdown(report: ValidationReport, *, fail_on: FailOn) -> str:
     if report.findings:
         lines += ["", "| severity | requirement | rule | finding | where |", "| --- | --- | --- | --- | --- |"]
         for f in report.findings:
-            where = f"`{f.location.file}:{f.location.line}`" if f.location else f"`{f.focus_node}`"
+            where = f"`{f.location.file}:{f.location.best_line}`" if f.location else f"`{f.focus_node}`"
             ids = ", ".join(r.notation for r in f.requirements)
             severity = f"{f.severity.label} (suppressed)" if f.suppressed else f.severity.label
             cells = [severity, ids, f.rule, f.message, where]

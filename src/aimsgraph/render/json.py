@@ -62,7 +62,13 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "suppressed": finding.suppressed,
         "location": (
-            {"file": finding.location.file, "line": finding.location.line} if finding.location is not None else None
+            {
+                "file": finding.location.file,
+                "line": finding.location.line,
+                "property_line": finding.location.property_line,
+            }
+            if finding.location is not None
+            else None
         ),
         "ai_system": (
             {"iri": finding.ai_system, "label": finding.ai_system_label} if finding.ai_system is not None else None

@@ -78,7 +78,10 @@ def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
     if finding.value is not None:
         lines.append(f"              value {term_text(finding.value, compact)}")
     if finding.location:
-        lines.append(f"              at {finding.location.file}:{finding.location.line}")
+        where = f"{finding.location.file}:{finding.location.line}"
+        if finding.location.property_line and finding.location.property_line != finding.location.line:
+            where += f" (the property at line {finding.location.property_line})"
+        lines.append(f"              at {where}")
     if finding.remediation:
         lines.append(f"              fix {finding.remediation}")
     return lines
