@@ -136,3 +136,36 @@ def test_a_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", KESTREL, "--baseline", str(baseline)])
     assert result.exit_code == 2
     assert "not an aimsgraph baseline" in result.stderr
+
+
+def test_a_waiver_suppresses_its_finding_until_it_expires(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.ttl"
+    waivers.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
+        "@prefix aimsh: <https://w3id.org/aimsgraph/shapes#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix kst: <https://kestrel.example/aims/> .\n"
+        "kst:waiver-fraud-owner a aims:Waiver ;\n"
+        "    aims:waivesRule aimsh:RiskOwner ;\n"
+        "    aims:waivedFocus kst:risk-fraud-adversarial ;\n"
+        '    aims:justification "The fraud risk register moves to the GRC tool in December." ;\n'
+        "    aims:approvedBy kst:person-marcus-lindqvist ;\n"
+        '    aims:validUntil "2026-12-31"^^xsd:date .\n'
+        "kst:waiver-unused a aims:Waiver ;\n"
+        "    aims:waivesRule aimsh:RiskOwner ;\n"
+        "    aims:waivedFocus kst:risk-credit-bias ;\n"
+        '    aims:justification "Kept for the audit trail of an older exception." ;\n'
+        "    aims:approvedBy kst:person-marcus-lindqvist ;\n"
+        '    aims:validUntil "2026-12-31"^^xsd:date .\n'
+    )
+    now = validate([KESTREL, str(waivers)], as_of=EXAMPLE_AS_OF)
+    waived = [f for f in now.findings if f.suppressed == "waiver"]
+    assert [(f.rule, f.focus_node) for f in waived] == [
+        ("RiskOwner", "https://kestrel.example/aims/risk-fraud-adversarial")
+    ]
+    assert now.suppressed == 1
+    assert now.unused_waivers == ("https://kestrel.example/aims/waiver-unused",)
+    later = validate([KESTREL, str(waivers)], as_of=EXAMPLE_AS_OF.replace(year=2027, month=1, day=5))
+    assert not any(f.suppressed for f in later.findings)
+    expired = {f.focus_node for f in later.findings if f.rule == "WaiverExpired"}
+    assert expired == {"https://kestrel.example/aims/waiver-fraud-owner", "https://kestrel.example/aims/waiver-unused"}

@@ -52,7 +52,10 @@ def apply(report: ValidationReport, path: Path) -> ValidationReport:
     ):
         raise UsageError(f'{path}: not an aimsgraph baseline (expected "format": "{FORMAT}")')
     known = {entry.get("fingerprint") for entry in document["findings"] if isinstance(entry, dict)}
-    findings = tuple(replace(f, suppressed="baseline") if f.fingerprint in known else f for f in report.findings)
+    findings = tuple(
+        replace(f, suppressed="baseline") if f.suppressed is None and f.fingerprint in known else f
+        for f in report.findings
+    )
     active = [f for f in findings if f.suppressed is None]
     counts = {severity: sum(1 for f in active if f.severity is severity) for severity in Severity}
     return replace(report, findings=findings, counts=counts, suppressed=len(findings) - len(active))

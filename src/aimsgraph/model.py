@@ -106,7 +106,7 @@ class Finding:
     ai_system: str | None
     ai_system_label: str | None
     focus_label: str | None = None
-    suppressed: str | None = None  # why the finding does not count: "baseline" (or, later, a waiver)
+    suppressed: str | None = None  # why the finding does not count: "waiver" or "baseline"
 
     @property
     def fingerprint(self) -> str:
@@ -140,7 +140,8 @@ class ValidationReport:
     counts: dict[Severity, int] = field(default_factory=dict)
     prefixes: tuple[tuple[str, str], ...] = ()
     checked_requirements: frozenset[str] = frozenset()
-    suppressed: int = 0  # findings that do not count (in a baseline); `counts` leaves them out
+    suppressed: int = 0  # findings that do not count (waived, or in a baseline); `counts` leaves them out
+    unused_waivers: tuple[str, ...] = ()  # current waivers that accepted no finding
 
     @property
     def conforms(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import pyoxigraph
@@ -132,7 +132,9 @@ def validate_loaded(
             )
         )
     findings.sort(key=lambda f: f.sort_key)
-    counts = {severity: sum(1 for f in findings if f.severity is severity) for severity in Severity}
+    findings, unused_waivers = _apply_waivers(working, findings, as_of)
+    active = [f for f in findings if f.suppressed is None]
+    counts = {severity: sum(1 for f in active if f.severity is severity) for severity in Severity}
     return ValidationReport(
         as_of=as_of,
         sources=tuple(data.sources),
@@ -143,6 +145,8 @@ def validate_loaded(
         counts=counts,
         prefixes=tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())),
         checked_requirements=_examined(working, shapes_graph, rules),
+        suppressed=len(findings) - len(active),
+        unused_waivers=unused_waivers,
     )
 
 
@@ -262,6 +266,31 @@ def _rules(shapes: Graph) -> dict[Node, Rule]:
             remediation=str(shapes.value(owner, remediation) or ""),
         )
     return rules
+
+
+_WAIVERS_QUERY = """
+PREFIX aims: <https://w3id.org/aimsgraph/ns#>
+SELECT ?waiver ?rule ?focus ?until WHERE {
+    ?waiver a aims:Waiver ; aims:waivesRule ?rule ; aims:waivedFocus ?focus ; aims:validUntil ?until .
+}"""
+
+
+def _apply_waivers(working: Graph, findings: list[Finding], as_of: dt.date) -> tuple[list[Finding], tuple[str, ...]]:
+    """Give the findings with those a current waiver accepts marked suppressed, and the current
+    waivers that accepted nothing. An expired waiver suppresses nothing (WaiverExpired reports it)."""
+    current: dict[tuple[str, str], str] = {}
+    for waiver, rule, focus, until in working.query(_WAIVERS_QUERY):  # type: ignore[misc]
+        expiry = until.toPython() if isinstance(until, Literal) else None
+        if isinstance(expiry, dt.date) and expiry >= as_of:
+            current[(_local_id(rule), _term_text(focus))] = str(waiver)
+    used: set[str] = set()
+    marked = []
+    for finding in findings:
+        waiver = current.get((finding.rule, finding.focus_node))
+        if waiver is not None:
+            used.add(waiver)
+        marked.append(finding if waiver is None else replace(finding, suppressed="waiver"))
+    return marked, tuple(sorted(set(current.values()) - used))
 
 
 def _examined(working: Graph, shapes: Graph, rules: dict[Node, Rule]) -> frozenset[str]:

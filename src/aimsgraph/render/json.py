@@ -26,6 +26,7 @@ def to_dict(report: ValidationReport, *, fail_on: FailOn) -> dict[str, Any]:
         "failed": report.fails(fail_on),
         "counts": {severity.label: report.counts.get(severity, 0) for severity in Severity},
         "suppressed": report.suppressed,
+        "unused_waivers": list(report.unused_waivers),
         "findings": [_finding(f) for f in report.findings],
     }
 

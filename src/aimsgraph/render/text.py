@@ -92,5 +92,7 @@ def _summary(report: ValidationReport, fail_on: FailOn) -> str:
     if report.conforms:
         return f"Conforms: no findings ({counts})."
     verdict = "FAIL" if report.fails(fail_on) else "pass"
-    apart = f", {report.suppressed} suppressed by the baseline" if report.suppressed else ""
+    apart = f", {report.suppressed} suppressed (waived or in the baseline)" if report.suppressed else ""
+    if report.unused_waivers:
+        apart += f"; {len(report.unused_waivers)} waiver(s) accepted nothing: {', '.join(report.unused_waivers)}"
     return f"{len(report.findings)} finding(s): {counts}{apart}. Result: {verdict} (--fail-on {fail_on.value})."
