@@ -14,6 +14,7 @@ from sarif import loader
 from typer.testing import CliRunner
 
 from aimsgraph.cli import app
+from aimsgraph.model import FailOn
 from aimsgraph.validate import validate
 from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
 
@@ -169,3 +170,18 @@ def test_a_waiver_suppresses_its_finding_until_it_expires(tmp_path: Path) -> Non
     assert not any(f.suppressed for f in later.findings)
     expired = {f.focus_node for f in later.findings if f.rule == "WaiverExpired"}
     assert expired == {"https://kestrel.example/aims/waiver-fraud-owner", "https://kestrel.example/aims/waiver-unused"}
+
+
+def test_a_sarif_log_over_githubs_limits_is_cut_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aimsgraph.render import ci  # noqa: PLC0415
+
+    report = validate([KESTREL], as_of=EXAMPLE_AS_OF)
+    monkeypatch.setattr(ci, "MAX_SARIF_RESULTS", 4)
+    run = json.loads(ci.sarif(report, fail_on=FailOn.VIOLATION))["runs"][0]
+    assert len(run["results"]) == 4
+    assert "only the first 4" in run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    monkeypatch.setattr(ci, "MAX_SARIF_RESULTS", 25_000)
+    monkeypatch.setattr(ci, "MAX_SARIF_BYTES", 6_000)
+    text = ci.sarif(report, fail_on=FailOn.VIOLATION)
+    assert len(text.encode()) <= 6_000
+    assert "10 findings; only the first" in text

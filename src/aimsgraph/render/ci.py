@@ -16,41 +16,43 @@ from aimsgraph.model import FailOn, Finding, Severity, TermKind, ValidationRepor
 HELP_URI = "https://w3id.org/aimsgraph/rules#"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_SARIF_RESULTS = 25_000  # GitHub code scanning's limit per run
+MAX_SARIF_BYTES = 10 * 1024 * 1024  # and per uploaded file
 _SARIF_LEVEL = {Severity.VIOLATION: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _GITHUB_COMMAND = {Severity.VIOLATION: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def sarif(report: ValidationReport, *, fail_on: FailOn) -> str:
-    """Give the report as a SARIF 2.1.0 log: one rule per shape, one result per finding."""
-    findings = report.findings[:MAX_SARIF_RESULTS]
+    """Give the report as a SARIF 2.1.0 log: one rule per shape, one result per finding, within
+    GitHub's limits (25,000 results per run, 10 MB per file); a cut log says so in a notification."""
+    keep = min(len(report.findings), MAX_SARIF_RESULTS)
+    while True:
+        text = _sarif_log(report, fail_on, keep)
+        if len(text.encode("utf-8")) <= MAX_SARIF_BYTES or keep == 0:
+            return text
+        keep = keep * 9 // 10  # drop a tenth and try again: sizes per result are alike
+
+
+def _sarif_log(report: ValidationReport, fail_on: FailOn, keep: int) -> str:
+    findings = report.findings[:keep]
     rules: dict[str, dict[str, Any]] = {}
     for finding in findings:
         rules.setdefault(finding.rule, _sarif_rule(finding))
+    order = {rule: index for index, rule in enumerate(rules)}
+    driver = {"name": "aimsgraph", "version": __version__, "informationUri": "https://w3id.org/aimsgraph"}
     run: dict[str, Any] = {
-        "tool": {
-            "driver": {
-                "name": "aimsgraph",
-                "version": __version__,
-                "informationUri": "https://w3id.org/aimsgraph",
-                "rules": list(rules.values()),
-            }
-        },
-        "results": [_sarif_result(f, list(rules).index(f.rule)) for f in findings],
+        "tool": {"driver": {**driver, "rules": list(rules.values())}},
+        "results": [_sarif_result(f, order[f.rule]) for f in findings],
         "properties": {"asOf": report.as_of.isoformat(), "failOn": fail_on.value},
     }
-    if len(report.findings) > MAX_SARIF_RESULTS:
+    if keep < len(report.findings):
+        note = (
+            f"{len(report.findings)} findings; only the first {keep} are in this log "
+            "(GitHub accepts 25,000 results per run and 10 MB per file)"
+        )
         run["invocations"] = [
             {
                 "executionSuccessful": True,
-                "toolExecutionNotifications": [
-                    {
-                        "level": "warning",
-                        "message": {
-                            "text": f"{len(report.findings)} findings; only the first {MAX_SARIF_RESULTS} "
-                            "are in this log (GitHub's limit per run)"
-                        },
-                    }
-                ],
+                "toolExecutionNotifications": [{"level": "warning", "message": {"text": note}}],
             }
         ]
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False) + "\n"
