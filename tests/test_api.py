@@ -295,3 +295,13 @@ def test_a_result_over_the_row_limit_is_refused_not_cut(tmp_path: Path) -> None:
         )
         assert small.status_code == 200
         assert len(small.text.strip().splitlines()) == 6
+
+
+def test_report_pages_over_http(client: TestClient) -> None:
+    page = client.get("/v1/reports/index.html", params={"as_of": "2026-11-26"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "(33 of 36)" in page.text
+    assert client.get("/v1/reports/soa.html", params={"as_of": "2026-11-26"}).status_code == 200
+    assert client.get("/v1/reports/nothing.html").status_code == 404
+    assert "v1/reports/index.html" in client.get("/").text

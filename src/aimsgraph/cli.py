@@ -19,6 +19,7 @@ import uvicorn
 
 from aimsgraph import __version__, library, load, sparql
 from aimsgraph import baseline as baseline_file
+from aimsgraph import report as html_report
 from aimsgraph.api import create_app
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
@@ -343,6 +344,33 @@ def _open_store(directory: Path, store_url: str | None) -> GraphStore:
         return RemoteStore(endpoints, bundled_knowledge_quads(), timeout=settings.query_timeout)
     directory.mkdir(parents=True, exist_ok=True)
     return EmbeddedStore(directory, bundled_knowledge_quads())
+
+
+@app.command()
+def report(
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, directories or - for stdin.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today]."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Where to write the HTML pages.")] = Path(
+        "aimsgraph-report"
+    ),
+) -> None:
+    """Write the HTML gap report: summary, conformity, Statement of Applicability, findings, a page per AI system."""
+
+    def run() -> int:
+        pages = html_report.build(load.load(load.collect(paths)), as_of=_date(as_of))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for page in pages:
+                (out / page.name).write_text(page.html, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"{out}: cannot write the report: {error.strerror}") from None
+        typer.echo(f"{out / 'index.html'}: {len(pages)} page(s)")
+        return EXIT_OK
+
+    _exit_with(run)
 
 
 def _query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.QueryDefinition, list[str]]:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aimsgraph import __version__
@@ -46,11 +46,23 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app.state.store = store
     app.state.generation = 0  # bumped by every write, so cached reports know when they are stale
     app.state.gap_cache = {}
+    app.state.report_cache = {}
     app.include_router(sparql_protocol.router)
     app.include_router(graph_store.router)
     app.include_router(v1.router)
     app.add_exception_handler(AimsgraphError, _error_response)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.get("/", tags=["service"], summary="Links to the report, the docs and the SPARQL endpoint")
+    def home() -> HTMLResponse:
+        return HTMLResponse(
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>aimsgraph</title></head><body>"
+            "<h1>aimsgraph</h1><ul><li><a href='v1/reports/index.html'>Gap report</a></li>"
+            "<li><a href='v1/reports/soa.html'>Statement of Applicability</a></li>"
+            "<li><a href='v1/reports/findings.html'>Findings</a></li>"
+            "<li><a href='v1/gaps'>Gap report (JSON)</a></li><li><a href='sparql'>SPARQL endpoint</a></li>"
+            "<li><a href='docs'>API documentation</a></li></ul></body></html>"
+        )
 
     @app.get("/healthz", tags=["service"], summary="Liveness and what is stored")
     def health() -> dict[str, Any]:

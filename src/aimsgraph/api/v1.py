@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import library, load, sparql
+from aimsgraph import report as html_report
 from aimsgraph.api.auth import require_read
 from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
 from aimsgraph.gaps import GapReport, gaps_loaded
@@ -83,6 +84,23 @@ def run_query(request: Request, query_id: str) -> Response:
     store: GraphStore = request.app.state.store
     text = sparql.bind(definition.text, values)
     return Response(store.answer(QueryRequest(text, (), (), False, SOLUTIONS[media], 0)), media_type=media)
+
+
+@router.get("/reports/{page}", summary="A page of the HTML gap report", response_class=HTMLResponse)
+def report_page(request: Request, page: str, as_of: AsOf = None) -> HTMLResponse:
+    """Give one page of the HTML report of the stored AIMS (index.html, soa.html, findings.html, system-*.html)."""
+    date = as_of or dt.date.today()
+    state = request.app.state
+    key = (state.generation, date)
+    cached: dict[tuple[int, dt.date], dict[str, str]] = state.report_cache
+    if key not in cached:
+        store: GraphStore = state.store
+        cached.clear()
+        cached[key] = {p.name: p.html for p in html_report.build(store.data(), as_of=date)}
+    pages = cached[key]
+    if page not in pages:
+        raise HTTPException(status_code=404, detail=f"no report page {page!r} (pages: {', '.join(sorted(pages))})")
+    return HTMLResponse(pages[page])
 
 
 @router.get("/graphs", summary="The stored graphs")

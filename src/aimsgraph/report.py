@@ -1,0 +1,170 @@
+"""The HTML gap report: what a compliance lead brings to management review and an auditor asks for.
+
+The pages are rendered from the gap report object and three library queries (the Statement of
+Applicability, the scorecard per AI system, evidence expiry) with Jinja2 under StrictUndefined and
+autoescape, so a missing value is an error and never a blank. Charts are inline SVG drawn here,
+so the pages need no network and print cleanly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+import pyoxigraph
+
+from aimsgraph import __version__, library, load, sparql
+from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
+from aimsgraph.model import Finding, Term
+from aimsgraph.render.terms import Compact, compactor, term_text
+from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
+
+STATUS_COLOURS = {
+    CoverageStatus.MET: "#2e7d32",
+    CoverageStatus.PARTLY_MET: "#f9a825",
+    CoverageStatus.NOT_MET: "#c62828",
+    CoverageStatus.NOT_APPLICABLE: "#9e9e9e",
+    CoverageStatus.NOT_ASSESSED: "#cfd8dc",
+}
+AUDIT_GRADE = {"violation": "nonconformity", "warning": "observation", "info": "opportunity for improvement"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One rendered page: its file name and its HTML."""
+
+    name: str
+    html: str
+
+
+def build(data: load.LoadedData, *, as_of: dt.date) -> list[Page]:
+    """Give the report's pages for the AIMS data as of ``as_of``.
+
+    :raises jinja2.UndefinedError: a template uses a value the report does not have (a bug).
+    """
+    gap_report = gaps_loaded(data, as_of=as_of)
+    store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+    compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
+    rows = {
+        name: _rows(store, name, as_of)
+        for name in ("statement-of-applicability", "ai-system-scorecard", "evidence-expiry")
+    }
+    environment = templates(compact)
+    systems = [_system(row, gap_report) for row in rows["ai-system-scorecard"]]
+    context: dict[str, Any] = {
+        "report": gap_report,
+        "readiness": gap_report.readiness,
+        "as_of": as_of.isoformat(),
+        "version": __version__,
+        "data_hash": _data_hash(data.quads),
+        "sources": gap_report.validation.sources,
+        "clauses": [c for c in gap_report.coverage if c.kind is RequirementKind.CLAUSE],
+        "control_status": {
+            c.requirement.notation: c.status.value for c in gap_report.coverage if c.kind is RequirementKind.CONTROL
+        },
+        "soa": rows["statement-of-applicability"],
+        "expiry": rows["evidence-expiry"],
+        "systems": systems,
+        "findings": [_finding(f) for f in gap_report.validation.findings],
+        "top_gaps": [c for c in gap_report.coverage if c.status is CoverageStatus.NOT_MET][:10],
+        "colours": {s.value: colour for s, colour in STATUS_COLOURS.items()},
+        "clause_chart": _chart(gap_report, RequirementKind.CLAUSE, lambda n: n.split(".")[0]),
+        "control_chart": _chart(gap_report, RequirementKind.CONTROL, lambda n: ".".join(n.split(".")[:2])),
+    }
+    pages = [
+        Page(name, environment.get_template(f"{name}.j2").render(**context))
+        for name in ("index.html", "soa.html", "findings.html")
+    ]
+    for system in systems:
+        pages.append(
+            Page(
+                f"system-{system['slug']}.html",
+                environment.get_template("system.html.j2").render(**context, system=system),
+            )
+        )
+    return pages
+
+
+def templates(compact: Compact) -> jinja2.Environment:
+    """Give the report's templates: a missing value raises (StrictUndefined), text is escaped."""
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("aimsgraph", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["term"] = lambda t: term_text(t, compact, quote=False)
+    environment.filters["compact"] = compact
+    return environment
+
+
+def _rows(store: pyoxigraph.Store, query_id: str, as_of: dt.date) -> list[dict[str, Term | None]]:
+    definition = library.find(query_id)
+    text = sparql.bind(
+        definition.text,
+        library.bind_values(definition, {"asOf": as_of.isoformat()} if definition.params else {}, today=as_of),
+    )
+    result = sparql.run(store, text, source=definition.source, lists=definition.lists)
+    assert isinstance(result, sparql.SelectResult)
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def _system(row: dict[str, Term | None], gap_report: GapReport) -> dict[str, Any]:
+    iri = row["system"].value if row["system"] else ""
+    label = row["label"].value if row["label"] else iri
+    return {
+        "iri": iri,
+        "label": label,
+        "slug": re.sub(r"[^a-z0-9]+", "-", iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower()).strip("-") or "system",
+        "row": row,
+        "findings": [_finding(f) for f in gap_report.validation.findings if f.ai_system == iri],
+    }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "record": finding,
+        "grade": AUDIT_GRADE[finding.severity.label],
+        "ids": ", ".join(r.notation for r in finding.requirements),
+        "where": f"{finding.location.file}:{finding.location.best_line}" if finding.location else "",
+    }
+
+
+def _data_hash(quads: list[pyoxigraph.Quad]) -> str:
+    """Give a SHA-256 of the data, independent of file order and blank-node names (sorted lines)."""
+    lines = sorted(
+        f"{q.subject} {q.predicate} {q.object}" for q in quads if not isinstance(q.subject, pyoxigraph.BlankNode)
+    )
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _chart(gap_report: GapReport, kind: RequirementKind, group_of: Any) -> str:
+    """Give an inline SVG of stacked bars: for each clause or Annex A area, its requirements by status."""
+    groups: dict[str, list[CoverageStatus]] = {}
+    for entry in gap_report.coverage:
+        if entry.kind is kind:
+            groups.setdefault(group_of(entry.requirement.notation), []).append(entry.status)
+    bar, gap, unit = 22, 8, 26
+    width = 90 + unit * max((len(v) for v in groups.values()), default=1)
+    height = (bar + gap) * len(groups) + gap
+    size = f'width="{width}" height="{height}"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" {size} role="img" aria-label="coverage by group">']
+    for index, (group, statuses) in enumerate(groups.items()):
+        y = gap + index * (bar + gap)
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{group}</text>')
+        x = 60
+        for status in CoverageStatus:
+            count = statuses.count(status)
+            if count:
+                parts.append(
+                    f'<rect x="{x}" y="{y}" width="{unit * count}" height="{bar}" fill="{STATUS_COLOURS[status]}">'
+                    f"<title>{group}: {count} {status.value}</title></rect>"
+                )
+                x += unit * count
+    parts.append("</svg>")
+    return "\n".join(parts)

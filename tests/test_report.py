@@ -1,0 +1,93 @@
+"""The HTML report: every page rendered from the graph, nothing blank, nothing fetched from elsewhere."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jinja2
+import pytest
+from typer.testing import CliRunner
+
+from aimsgraph import load, report
+from aimsgraph.cli import app
+from aimsgraph.render.terms import compactor
+from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    built = report.build(load.load(load.collect([str(EXAMPLES / "kestrel")])), as_of=EXAMPLE_AS_OF)
+    return {page.name: page.html for page in built}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.references: list[str] = []
+        self.rows = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.rows += tag == "tr"
+        self.references += [value or "" for name, value in attrs if name in ("src", "href")]
+
+
+def _parse(html: str) -> _Tags:
+    tags = _Tags()
+    tags.feed(html)
+    return tags
+
+
+def test_a_page_for_the_summary_soa_findings_and_each_ai_system(pages: dict[str, str]) -> None:
+    assert {"index.html", "soa.html", "findings.html"} <= set(pages)
+    assert len([name for name in pages if name.startswith("system-")]) == 8
+
+
+def test_the_summary_states_readiness_and_scope(pages: dict[str, str]) -> None:
+    index = pages["index.html"]
+    assert "92%" in index and "(33 of 36)" in index
+    assert "ISO/IEC 42001:2023" in index and "2026-11-26" in index
+    assert re.search(r"SHA-256 of the data: <code>[0-9a-f]{64}</code>", index)
+    assert index.count("<svg") == 2
+
+
+def test_the_soa_lists_all_38_controls(pages: dict[str, str]) -> None:
+    soa = pages["soa.html"]
+    assert _parse(soa).rows == 38 + 1  # the header row
+    assert "A.7.5" in soa and "not decided" in soa
+
+
+def test_every_finding_is_in_the_register_with_its_grade(pages: dict[str, str]) -> None:
+    register = pages["findings.html"]
+    for rule in ("RiskOwner", "RiskTreated", "CorrectiveActionNotOverdue", "EvidenceCurrent"):
+        assert f"rule {rule}" in register
+    assert register.count("nonconformity") >= 9 and "observation" in register
+    assert "examples/kestrel/risks.ttl:165" in register
+
+
+def test_an_ai_system_page_shows_its_own_findings(pages: dict[str, str]) -> None:
+    forecaster = pages["system-sys-cash-forecaster.html"]
+    assert "none named" in forecaster  # no accountable owner
+    assert "accountable owner" in forecaster.lower()
+
+
+def test_nothing_is_loaded_from_elsewhere(pages: dict[str, str]) -> None:
+    for name, html in pages.items():
+        external = [ref for ref in _parse(html).references if "://" in ref]
+        assert external == [], name
+        assert "<script" not in html
+
+
+def test_a_missing_value_is_an_error_not_a_blank() -> None:
+    environment = report.templates(compactor(()))
+    with pytest.raises(jinja2.UndefinedError):
+        environment.get_template("index.html.j2").render(as_of="2026-11-26")
+
+
+def test_cli_writes_the_pages(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["report", str(EXAMPLES / "kestrel"), "--as-of", "2026-11-26", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "index.html").read_text().startswith("<!DOCTYPE html>")
