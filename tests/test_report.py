@@ -49,7 +49,9 @@ def test_the_summary_states_readiness_and_scope(pages: dict[str, str]) -> None:
     assert "92%" in index and "(33 of 36)" in index
     assert "ISO/IEC 42001:2023" in index and "2026-11-26" in index
     assert re.search(r"SHA-256 of the data: <code>[0-9a-f]{64}</code>", index)
-    assert index.count("<svg") == 2
+    assert index.count("<svg") == 4  # clauses, Annex A areas, the heat map, the expiry timeline
+    assert "<title>5: violation</title>" in index  # the forecaster's missing owner, clause 5
+    assert "KCS-4 fairness test report, September 2025: due 2026-09-30" in index  # expired, on the timeline
 
 
 def test_the_soa_lists_all_38_controls(pages: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 import pyoxigraph
+from markupsafe import escape
 
 from aimsgraph import __version__, library, load, sparql
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
@@ -30,6 +31,8 @@ STATUS_COLOURS = {
     CoverageStatus.NOT_APPLICABLE: "#9e9e9e",
     CoverageStatus.NOT_ASSESSED: "#cfd8dc",
 }
+TIMELINE_DAYS = 180
+FAMILIES = ["4", "5", "6", "7", "8", "9", "10", "A.2", "A.3", "A.4", "A.5", "A.6", "A.7", "A.8", "A.9", "A.10"]
 AUDIT_GRADE = {"violation": "nonconformity", "warning": "observation", "info": "opportunity for improvement"}
 
 
@@ -53,6 +56,7 @@ def build(data: load.LoadedData, *, as_of: dt.date) -> list[Page]:
         name: _rows(store, name, as_of)
         for name in ("statement-of-applicability", "ai-system-scorecard", "evidence-expiry")
     }
+    upcoming = _rows(store, "evidence-expiry", as_of, horizon=as_of + dt.timedelta(days=TIMELINE_DAYS))
     environment = templates(compact)
     systems = [_system(row, gap_report) for row in rows["ai-system-scorecard"]]
     context: dict[str, Any] = {
@@ -74,6 +78,9 @@ def build(data: load.LoadedData, *, as_of: dt.date) -> list[Page]:
         "colours": {s.value: colour for s, colour in STATUS_COLOURS.items()},
         "clause_chart": _chart(gap_report, RequirementKind.CLAUSE, lambda n: n.split(".")[0]),
         "control_chart": _chart(gap_report, RequirementKind.CONTROL, lambda n: ".".join(n.split(".")[:2])),
+        "heat_map": _heat_map(systems),
+        "timeline": _timeline(upcoming, as_of),
+        "timeline_days": TIMELINE_DAYS,
     }
     pages = [
         Page(name, environment.get_template(f"{name}.j2").render(**context))
@@ -103,12 +110,14 @@ def templates(compact: Compact) -> jinja2.Environment:
     return environment
 
 
-def _rows(store: pyoxigraph.Store, query_id: str, as_of: dt.date) -> list[dict[str, Term | None]]:
+def _rows(
+    store: pyoxigraph.Store, query_id: str, as_of: dt.date, *, horizon: dt.date | None = None
+) -> list[dict[str, Term | None]]:
     definition = library.find(query_id)
-    text = sparql.bind(
-        definition.text,
-        library.bind_values(definition, {"asOf": as_of.isoformat()} if definition.params else {}, today=as_of),
-    )
+    given = {"asOf": as_of.isoformat()} if definition.params else {}
+    if horizon is not None:
+        given["horizon"] = horizon.isoformat()
+    text = sparql.bind(definition.text, library.bind_values(definition, given, today=as_of))
     result = sparql.run(store, text, source=definition.source, lists=definition.lists)
     assert isinstance(result, sparql.SelectResult)
     return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
@@ -166,5 +175,64 @@ def _chart(gap_report: GapReport, kind: RequirementKind, group_of: Any) -> str:
                     f"<title>{group}: {count} {status.value}</title></rect>"
                 )
                 x += unit * count
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _family(notation: str) -> str:
+    """Give the requirement family of an id: its clause (6 for 6.1.3) or Annex A area (A.6 for A.6.2.4)."""
+    return ".".join(notation.split(".")[:2]) if notation.startswith("A.") else notation.split(".", maxsplit=1)[0]
+
+
+def _heat_map(systems: list[dict[str, Any]]) -> str:
+    """Give an inline SVG grid: AI systems against requirement families, coloured by their worst finding."""
+    cell, left, top = 26, 260, 40
+    width, height = left + cell * len(FAMILIES), top + cell * len(systems) + 4
+    label = 'role="img" aria-label="AI systems against requirement families"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" {label}>']
+    for column, family in enumerate(FAMILIES):
+        parts.append(f'<text x="{left + column * cell + 4}" y="{top - 8}" font-size="11">{family}</text>')
+    for row, system in enumerate(systems):
+        y = top + row * cell
+        parts.append(f'<text x="0" y="{y + 17}" font-size="12">{escape(system["label"][:38])}</text>')
+        for column, family in enumerate(FAMILIES):
+            severities = {
+                item["record"].severity.label
+                for item in system["findings"]
+                if item["record"].suppressed is None
+                and any(_family(r.notation) == family for r in item["record"].requirements)
+            }
+            colour = "#c62828" if "violation" in severities else "#f9a825" if severities else "#e8f5e9"
+            title = ", ".join(sorted(severities)) or "no finding"
+            parts.append(
+                f'<rect x="{left + column * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{colour}">'
+                f"<title>{family}: {title}</title></rect>"
+            )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _timeline(rows: list[dict[str, Term | None]], as_of: dt.date) -> str:
+    """Give an inline SVG timeline of evidence that expired or falls due within the coming months."""
+    width, left, height = 900, 20, 70
+    scale = (width - 2 * left) / TIMELINE_DAYS
+    size = f'width="{width}" height="{height}"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" {size} role="img" aria-label="evidence expiry">']
+    parts.append(f'<line x1="{left}" y1="35" x2="{width - left}" y2="35" stroke="#607d8b"/>')
+    parts.append(f'<text x="{left}" y="60" font-size="11">{as_of.isoformat()}</text>')
+    end = as_of + dt.timedelta(days=TIMELINE_DAYS)
+    parts.append(f'<text x="{width - left - 70}" y="60" font-size="11">{end.isoformat()}</text>')
+    for row in rows:
+        due_term = row["due"]
+        if due_term is None:
+            continue
+        due = dt.date.fromisoformat(due_term.value)
+        offset = max(0, (due - as_of).days)
+        label = row["label"].value if row["label"] else (row["evidence"].value if row["evidence"] else "")
+        colour = "#c62828" if due < as_of else "#f9a825"
+        parts.append(
+            f'<circle cx="{left + offset * scale:.1f}" cy="35" r="6" fill="{colour}">'
+            f"<title>{escape(label)}: due {due.isoformat()}</title></circle>"
+        )
     parts.append("</svg>")
     return "\n".join(parts)
