@@ -93,3 +93,24 @@ def test_cli_writes_the_pages(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "index.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_the_change_since_a_previous_report(tmp_path: Path) -> None:
+    runner = CliRunner()
+    earlier = runner.invoke(app, ["gaps", str(EXAMPLES / "kestrel"), "--as-of", "2026-09-01", "--format", "json"])
+    assert earlier.exit_code == 0
+    previous = tmp_path / "previous.json"
+    previous.write_text(earlier.stdout)
+    out = tmp_path / "report"
+    result = runner.invoke(
+        app,
+        ["report", str(EXAMPLES / "kestrel"), "--as-of", "2026-11-26", "--out", str(out), "--previous", str(previous)],
+    )
+    assert result.exit_code == 0, result.stderr
+    index = (out / "index.html").read_text()
+    assert "Since the previous report (as of 2026-09-01)" in index
+    assert "<td>A.5.4</td>" in index  # its fairness evidence expired between the two dates
+    previous.write_text('{"not": "a gap report"}')
+    bad = runner.invoke(app, ["report", str(EXAMPLES / "kestrel"), "--out", str(out), "--previous", str(previous)])
+    assert bad.exit_code == 2
+    assert "not an aimsgraph gap report" in bad.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import shutil
 import sys
 from collections.abc import Callable
@@ -356,11 +357,18 @@ def report(
     out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Where to write the HTML pages.")] = Path(
         "aimsgraph-report"
     ),
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous", metavar="FILE", help="An earlier `gaps --format json` report, to show what changed."
+        ),
+    ] = None,
 ) -> None:
     """Write the HTML gap report: summary, conformity, Statement of Applicability, findings, a page per AI system."""
 
     def run() -> int:
-        pages = html_report.build(load.load(load.collect(paths)), as_of=_date(as_of))
+        earlier = _json_file(previous) if previous is not None else None
+        pages = html_report.build(load.load(load.collect(paths)), as_of=_date(as_of), previous=earlier)
         try:
             out.mkdir(parents=True, exist_ok=True)
             for page in pages:
@@ -371,6 +379,22 @@ def report(
         return EXIT_OK
 
     _exit_with(run)
+
+
+def _json_file(path: Path) -> dict[str, object]:
+    """Give the JSON object in ``path``.
+
+    :raises UsageError: it cannot be read or is not a JSON object.
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{path}: not a JSON object")
+    return document
 
 
 def _query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.QueryDefinition, list[str]]:

@@ -19,6 +19,7 @@ import pyoxigraph
 from markupsafe import escape
 
 from aimsgraph import __version__, library, load, sparql
+from aimsgraph.errors import UsageError
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
 from aimsgraph.model import Finding, Term
 from aimsgraph.render.terms import Compact, compactor, term_text
@@ -44,8 +45,9 @@ class Page:
     html: str
 
 
-def build(data: load.LoadedData, *, as_of: dt.date) -> list[Page]:
-    """Give the report's pages for the AIMS data as of ``as_of``.
+def build(data: load.LoadedData, *, as_of: dt.date, previous: dict[str, Any] | None = None) -> list[Page]:
+    """Give the report's pages for the AIMS data as of ``as_of``; with ``previous`` (an earlier gap
+    report's JSON, schema gap-report/v1) the summary also says what changed since.
 
     :raises jinja2.UndefinedError: a template uses a value the report does not have (a bug).
     """
@@ -81,6 +83,7 @@ def build(data: load.LoadedData, *, as_of: dt.date) -> list[Page]:
         "heat_map": _heat_map(systems),
         "timeline": _timeline(upcoming, as_of),
         "timeline_days": TIMELINE_DAYS,
+        "change": _change(gap_report, previous) if previous is not None else None,
     }
     pages = [
         Page(name, environment.get_template(f"{name}.j2").render(**context))
@@ -177,6 +180,31 @@ def _chart(gap_report: GapReport, kind: RequirementKind, group_of: Any) -> str:
                 x += unit * count
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _change(gap_report: GapReport, previous: dict[str, Any]) -> dict[str, Any]:
+    """Give what changed since an earlier gap report: its date, readiness then, and the requirements
+    whose status moved.
+
+    :raises UsageError: ``previous`` is not a gap report (gap-report/v1).
+    """
+    try:
+        before = {entry["id"]: entry["status"] for entry in previous["requirements"]}
+        share = float(previous["readiness"]["share_ready"])
+        when = str(previous["as_of"])
+    except (KeyError, TypeError, ValueError):
+        raise UsageError("the previous report is not an aimsgraph gap report (gaps --format json)") from None
+    moved = [
+        {
+            "id": c.requirement.notation,
+            "title": c.requirement.title,
+            "before": before[c.requirement.notation],
+            "now": c.status.value,
+        }
+        for c in gap_report.coverage
+        if c.requirement.notation in before and before[c.requirement.notation] != c.status.value
+    ]
+    return {"as_of": when, "share_before": share, "moved": moved}
 
 
 def _family(notation: str) -> str:
