@@ -4,11 +4,8 @@ data written over HTTP survives a restart."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,44 +17,19 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
 from tests.conftest import EXAMPLES
+from tests.servers import running
 
 AIMSGRAPH = str(Path(sys.executable).parent / "aimsgraph")
 KEY = "restart-test-key-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _server(data_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "AIMSGRAPH_API_KEYS": f"{KEY}=write"}
-    process = subprocess.Popen(
-        [AIMSGRAPH, "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError(
-                        f"server did not start: {process.stdout.read() if process.stdout else ''}"
-                    ) from None
-                time.sleep(0.1)
+    def command(port: int) -> list[str]:
+        return [AIMSGRAPH, "serve", "--data-dir", str(data_dir), "--port", str(port)]
+
+    with running(command, "/healthz", env={"AIMSGRAPH_API_KEYS": f"{KEY}=write"}) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _request(

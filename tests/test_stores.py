@@ -4,11 +4,7 @@ real `oxigraph serve` on loopback, started and stopped by these tests)."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,41 +21,21 @@ from aimsgraph.settings import Settings
 from aimsgraph.store import EmbeddedStore, GraphStore, QueryRequest
 from aimsgraph.validate import bundled_knowledge_quads
 from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
+from tests.servers import running
 
 OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")
 GRAPH = "https://e.example/graph"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
     location = tmp_path_factory.mktemp("oxigraph-server")
-    process = subprocess.Popen(
-        [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError("oxigraph serve did not start") from None
-                time.sleep(0.1)
+
+    def command(port: int) -> list[str]:
+        return [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+
+    with running(command, "/query?query=ASK%7B%7D") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(params=["embedded", "remote"])

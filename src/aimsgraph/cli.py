@@ -40,6 +40,26 @@ from aimsgraph.validate import validate as validate_aims
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
+# Options that several commands share, declared once so that they read and behave alike.
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today].")
+]
+InferenceChoice = Annotated[
+    Inference | None,
+    typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none]."),
+]
+Shapes = Annotated[list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")]
+InputFormat = Annotated[
+    str | None, typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions.")
+]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store].")
+]
+StoreUrl = Annotated[
+    str | None,
+    typer.Option("--store-url", metavar="URL", help="A SPARQL server's base URL, instead of the embedded store."),
+]
+
 app = typer.Typer(
     name="aimsgraph",
     help="Check an AI management system, kept as RDF, against ISO/IEC 42001 with SHACL and SPARQL.",
@@ -94,16 +114,11 @@ def validate(
     paths: Annotated[
         list[str], typer.Argument(metavar="PATH...", help="Files, directories (searched recursively) or - for stdin.")
     ],
-    shapes: Annotated[
-        list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")
-    ] = [],  # noqa: B006
+    shapes: Shapes = [],  # noqa: B006
     no_bundled_shapes: Annotated[
         bool, typer.Option("--no-bundled-shapes", help="Validate with --shapes only, not with aimsgraph's own shapes.")
     ] = False,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today]."),
-    ] = None,
+    as_of: AsOf = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Report format on standard output.")
     ] = OutputFormat.TEXT,
@@ -115,10 +130,7 @@ def validate(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity [default: violation]."),
     ] = None,
-    inference: Annotated[
-        Inference | None,
-        typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none]."),
-    ] = None,
+    inference: InferenceChoice = None,
     input_format: Annotated[
         str | None,
         typer.Option(
@@ -170,24 +182,13 @@ def validate(
 @app.command()
 def gaps(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, directories or - for stdin.")],
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today]."),
-    ] = None,
+    as_of: AsOf = None,
     output_format: Annotated[
         gaps_render.GapFormat, typer.Option("--format", help="Report format.")
     ] = gaps_render.GapFormat.TABLE,
-    inference: Annotated[
-        Inference | None,
-        typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none]."),
-    ] = None,
-    shapes: Annotated[
-        list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")
-    ] = [],  # noqa: B006
-    input_format: Annotated[
-        str | None,
-        typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions."),
-    ] = None,
+    inference: InferenceChoice = None,
+    shapes: Shapes = [],  # noqa: B006
+    input_format: InputFormat = None,
 ) -> None:
     """Give every ISO/IEC 42001 clause and Annex A control a status, and the audit-readiness summary."""
 
@@ -224,10 +225,7 @@ def query(
     allow_service: Annotated[
         bool, typer.Option("--allow-service", help="Let the query call remote SPARQL endpoints (SERVICE).")
     ] = False,
-    input_format: Annotated[
-        str | None,
-        typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions."),
-    ] = None,
+    input_format: InputFormat = None,
 ) -> None:
     """Run a SPARQL query, from the library or your own file, on AIMS data (with the ontology and catalogues)."""
 
@@ -272,18 +270,9 @@ def load_command(
             help="Put everything in this one named graph [default: one graph per file, named by its file: IRI].",
         ),
     ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store]."),
-    ] = None,
-    store_url: Annotated[
-        str | None,
-        typer.Option("--store-url", metavar="URL", help="A SPARQL server's base URL, instead of the embedded store."),
-    ] = None,
-    input_format: Annotated[
-        str | None,
-        typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions."),
-    ] = None,
+    data_dir: DataDir = None,
+    store_url: StoreUrl = None,
+    input_format: InputFormat = None,
 ) -> None:
     """Load RDF files into the store, replacing the graphs they were loaded into before."""
 
@@ -311,14 +300,8 @@ def load_command(
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on [default: 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port to listen on [default: 8642].")] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store]."),
-    ] = None,
-    store_url: Annotated[
-        str | None,
-        typer.Option("--store-url", metavar="URL", help="A SPARQL server's base URL, instead of the embedded store."),
-    ] = None,
+    data_dir: DataDir = None,
+    store_url: StoreUrl = None,
 ) -> None:
     """Serve the stored AIMS over HTTP: SPARQL at /sparql, graphs at /store, reports under /v1, docs at /docs."""
 
@@ -350,10 +333,7 @@ def _open_store(directory: Path, store_url: str | None) -> GraphStore:
 @app.command()
 def report(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, directories or - for stdin.")],
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today]."),
-    ] = None,
+    as_of: AsOf = None,
     out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Where to write the HTML pages.")] = Path(
         "aimsgraph-report"
     ),

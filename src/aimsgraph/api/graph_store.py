@@ -51,23 +51,21 @@ def read_graph(request: Request, graph: GraphParam = None, default: DefaultParam
 @router.put("/store", dependencies=[Depends(require_write)], summary="Replace a graph (write scope)")
 async def replace_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Replace a named graph with the request body; 201 when the graph is new, 204 when it was replaced."""
-    target = _named(graph, default)
-    quads = await _parsed_body(request, target)
-    store: GraphStore = request.app.state.store
-    existed = store.has_graph(target)
-    await run_in_threadpool(store.replace_graph, target, quads)
-    request.app.state.generation += 1
-    return Response(status_code=204 if existed else 201)
+    return await _write(request, _named(graph, default), replace=True)
 
 
 @router.post("/store", dependencies=[Depends(require_write)], summary="Add to a graph (write scope)")
 async def add_to_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Add the request body's triples to a named graph; 201 when the graph is new, 204 otherwise."""
-    target = _named(graph, default)
+    return await _write(request, _named(graph, default), replace=False)
+
+
+async def _write(request: Request, target: str, *, replace: bool) -> Response:
+    """Parse the body in full, then replace or add to the graph in one write; 201 if new, else 204."""
     quads = await _parsed_body(request, target)
     store: GraphStore = request.app.state.store
     existed = store.has_graph(target)
-    await run_in_threadpool(store.add_to_graph, target, quads)
+    await run_in_threadpool(store.replace_graph if replace else store.add_to_graph, target, quads)
     request.app.state.generation += 1
     return Response(status_code=204 if existed else 201)
 

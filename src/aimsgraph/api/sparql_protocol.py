@@ -60,19 +60,7 @@ def query_by_get(
 @router.post("/sparql", dependencies=[Depends(require_read)], summary="SPARQL query by POST (form or sparql-query)")
 async def query_by_post(request: Request) -> Response:
     """Run a query sent as application/x-www-form-urlencoded or as application/sparql-query."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await _utf8_body(request)
-    url_params = parse_qs(request.url.query)
-    if content_type == "application/sparql-query":
-        text = body
-        params = url_params
-    elif content_type == "application/x-www-form-urlencoded":
-        params = parse_qs(body)
-        text = _single(params, "query")
-    else:
-        raise HTTPException(
-            status_code=415, detail="send application/sparql-query or application/x-www-form-urlencoded"
-        )
+    text, params = await _operation(request, "application/sparql-query", "query")
     # The query runs in a worker thread so that one long query does not hold up the event loop.
     return await run_in_threadpool(
         _answer, request, text, params.get("default-graph-uri", []), params.get("named-graph-uri", [])
@@ -82,18 +70,7 @@ async def query_by_post(request: Request) -> Response:
 @router.post("/update", dependencies=[Depends(require_write)], summary="SPARQL update (write scope)")
 async def update(request: Request) -> Response:
     """Run an update sent as application/sparql-update or as a form with an 'update' field."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await _utf8_body(request)
-    fields = parse_qs(request.url.query)
-    if content_type == "application/sparql-update":
-        text = body
-    elif content_type == "application/x-www-form-urlencoded":
-        fields = parse_qs(body)
-        text = _single(fields, "update")
-    else:
-        raise HTTPException(
-            status_code=415, detail="send application/sparql-update or application/x-www-form-urlencoded"
-        )
+    text, fields = await _operation(request, "application/sparql-update", "update")
     if "using-graph-uri" in fields or "using-named-graph-uri" in fields:
         # Oxigraph's update API takes no dataset; say so rather than ignore the parameters.
         raise HTTPException(status_code=400, detail="using-graph-uri and using-named-graph-uri are not supported here")
@@ -107,6 +84,19 @@ async def update(request: Request) -> Response:
         raise InputError(f"the update failed and changed nothing: {error}", source="update") from None
     request.app.state.generation += 1
     return Response(status_code=204)
+
+
+async def _operation(request: Request, direct_type: str, field: str) -> tuple[str, dict[str, list[str]]]:
+    """Give the query or update a POST carries, sent directly (``direct_type``, parameters in the
+    URL) or as a form (``field``, parameters in the form), and the request's protocol parameters."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await _utf8_body(request)
+    if content_type == direct_type:
+        return body, parse_qs(request.url.query)
+    if content_type == "application/x-www-form-urlencoded":
+        fields = parse_qs(body)
+        return _single(fields, field), fields
+    raise HTTPException(status_code=415, detail=f"send {direct_type} or application/x-www-form-urlencoded")
 
 
 async def _utf8_body(request: Request) -> str:
