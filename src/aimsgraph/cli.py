@@ -166,8 +166,11 @@ def validate(
         if create_baseline is not None:
             written = baseline_file.write(report, create_baseline)
             typer.echo(f"{create_baseline}: baseline of {written} finding(s)", err=True)
-        if baseline is not None:
-            report = baseline_file.apply(report, baseline)
+        # A baseline being created is the team accepting today's findings: apply it at once, so
+        # the adopting run passes and its outputs show those findings as suppressed.
+        accepted = create_baseline if create_baseline is not None else baseline
+        if accepted is not None:
+            report = baseline_file.apply(report, accepted)
         for target_format, path in _outputs(output):
             try:
                 Path(path).write_text(_RENDERERS[target_format](report, fail_on=threshold), encoding="utf-8")
