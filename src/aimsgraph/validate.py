@@ -123,7 +123,7 @@ def validate_loaded(
                 value=_term(value) if value is not None else None,
                 requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
                 remediation=rule.remediation,
-                location=data.location(str(focus), str(path) if isinstance(path, URIRef) else None)
+                location=data.location(str(focus), _written_predicate(report, working, focus, path, value))
                 if isinstance(focus, URIRef)
                 else None,
                 ai_system=str(system[0]) if system else None,
@@ -353,6 +353,21 @@ def _term_text(term: Node) -> str:
     if isinstance(term, BNode):
         return f"_:{term}"
     return str(term)
+
+
+def _written_predicate(report: Graph, data: Graph, focus: Node, path: Node | None, value: Node | None) -> str | None:
+    """Give the predicate whose triple the finding is about, so it can point at that line: the
+    path itself, or for an alternative path the alternative that links the focus to the value.
+    Other complex paths have no single line of their own and point at the focus node."""
+    if isinstance(path, URIRef):
+        return str(path)
+    alternatives = report.value(path, SH.alternativePath) if path is not None else None
+    if alternatives is None or value is None:
+        return None
+    for predicate in report.items(alternatives):
+        if isinstance(predicate, URIRef) and (focus, predicate, value) in data:
+            return str(predicate)
+    return None
 
 
 def _path_text(report: Graph, path: Node) -> str:

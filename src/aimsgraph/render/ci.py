@@ -150,7 +150,7 @@ def github(report: ValidationReport, *, fail_on: FailOn) -> str:
         properties = f"title={_command_escape(finding.rule, True)}"
         if finding.location is not None:
             properties = (
-                f"file={_command_escape(finding.location.file, True)},line={finding.location.line}," + properties
+                f"file={_command_escape(finding.location.file, True)},line={finding.location.best_line}," + properties
             )
         ids = ", ".join(r.notation for r in finding.requirements)
         message = f"{finding.message} [{ids}] Fix: {finding.remediation}"
