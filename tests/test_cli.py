@@ -131,6 +131,11 @@ def test_environment_sets_defaults_and_flags_override(monkeypatch: pytest.Monkey
     monkeypatch.setenv("AIMSGRAPH_FAIL_ON", "sometimes")
     code, _, err = run("validate", SMALL, *AS_OF)
     assert code == 2 and "AIMSGRAPH_FAIL_ON='sometimes'" in err
+    # A flag that overrides the bad variable means the variable is never read.
+    assert run("validate", SMALL, *AS_OF, "--fail-on", "never")[0] == 0
+    monkeypatch.setenv("AIMSGRAPH_INFERENCE", "maybe")
+    assert run("validate", SMALL, *AS_OF, "--fail-on", "never", "--inference", "rdfs")[0] == 0
+    assert "AIMSGRAPH_INFERENCE='maybe'" in run("gaps", SMALL, *AS_OF)[2]
 
 
 def test_rdfxml_with_entities_is_refused(tmp_path: Path) -> None:

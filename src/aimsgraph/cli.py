@@ -153,12 +153,12 @@ def validate(
     """Validate AIMS data with SHACL; exit 0 if nothing is at or above --fail-on, 1 if something is, 2 on error."""
 
     def run() -> int:
-        settings = Settings.from_environment()
-        threshold = fail_on or settings.fail_on
+        settings = Settings.from_environment(given={"fail_on": fail_on, "inference": inference})
+        threshold = settings.fail_on
         report = validate_aims(
             paths,
             as_of=_date(as_of),
-            inference=inference or settings.inference,
+            inference=settings.inference,
             input_format=RdfFormat.from_name(input_format) if input_format else None,
             shapes=shapes,
             bundled_shapes=not no_bundled_shapes,
@@ -199,7 +199,7 @@ def gaps(
         report = gap_report(
             paths,
             as_of=_date(as_of),
-            inference=inference or Settings.from_environment().inference,
+            inference=Settings.from_environment(given={"inference": inference}).inference,
             input_format=RdfFormat.from_name(input_format) if input_format else None,
             shapes=shapes,
         )
@@ -280,12 +280,12 @@ def load_command(
     """Load RDF files into the store, replacing the graphs they were loaded into before."""
 
     def run() -> int:
-        settings = Settings.from_environment()
-        directory = data_dir or settings.data_dir
+        settings = Settings.from_environment(given={"data_dir": data_dir, "store_url": store_url})
+        directory = settings.data_dir
         sources = load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None)
         # Parse everything before touching the store, so that one bad file changes nothing.
         parsed = [(source, load.parse_quads(source)) for source in sources]
-        store = _open_store(directory, store_url or settings.store_url)
+        store = _open_store(directory, settings.store_url)
         if graph is not None:
             count = store.replace_graph(graph, [quad for _, quads in parsed for quad in quads])
             typer.echo(f"{graph}: {count} triples from {len(parsed)} file(s)")
@@ -293,7 +293,7 @@ def load_command(
             for source, quads in parsed:
                 count = store.replace_graph(source.base_iri, quads)
                 typer.echo(f"{source.base_iri}: {count} triples")
-        typer.echo(f"store {store_url or settings.store_url or directory}: {len(store.graphs())} graph(s)")
+        typer.echo(f"store {settings.store_url or directory}: {len(store.graphs())} graph(s)")
         return EXIT_OK
 
     _exit_with(run)
@@ -309,12 +309,12 @@ def serve(
     """Serve the stored AIMS over HTTP: SPARQL at /sparql, graphs at /store, reports under /v1, docs at /docs."""
 
     def run() -> int:
-        settings = Settings.from_environment()
-        remote = store_url or settings.store_url
-        store = _open_store(data_dir or settings.data_dir, remote)
+        given = {"host": host, "port": port, "data_dir": data_dir, "store_url": store_url}
+        settings = Settings.from_environment(given=given)
+        store = _open_store(settings.data_dir, settings.store_url)
         application = create_app(settings, store)
-        address, listen_port = host or settings.host, port or settings.port
-        where = remote or data_dir or settings.data_dir
+        address, listen_port = settings.host, settings.port
+        where = settings.store_url or settings.data_dir
         typer.echo(f"aimsgraph serving {where} at http://{address}:{listen_port}/ (docs at /docs)")
         uvicorn.run(application, host=address, port=listen_port, log_level="warning")
         return EXIT_OK

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from aimsgraph.errors import UsageError
 from aimsgraph.model import FailOn, Inference
@@ -48,29 +48,48 @@ class Settings:
     max_rows: int = 100_000  # a larger result is refused with a message, never cut short
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Give settings with ``AIMSGRAPH_INFERENCE`` and ``AIMSGRAPH_FAIL_ON`` applied over the defaults.
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, *, given: Mapping[str, object] | None = None
+    ) -> Settings:
+        """Give settings with the ``AIMSGRAPH_*`` variables applied over the defaults, and the
+        values in ``given`` (flags the user passed; None for one not passed) over both.
 
-        :raises UsageError: an environment variable holds a value that is not allowed.
+        A variable whose setting is given is not read at all, so a bad value in the environment
+        cannot fail a command whose flag overrides it.
+
+        :raises UsageError: an environment variable that is read holds a value that is not allowed.
         """
         env = os.environ if environ is None else environ
         defaults = cls()
+        flags = {name: value for name, value in (given or {}).items() if value is not None}
+
+        def setting(name: str, read: Callable[[], _T]) -> _T:
+            return cast(_T, flags[name]) if name in flags else read()
+
         return cls(
-            inference=_choice(env, "AIMSGRAPH_INFERENCE", Inference, defaults.inference),
-            fail_on=_choice(env, "AIMSGRAPH_FAIL_ON", FailOn, defaults.fail_on),
-            data_dir=Path(env.get("AIMSGRAPH_DATA_DIR") or defaults.data_dir),
-            store_url=env.get("AIMSGRAPH_STORE_URL") or None,
-            query_url=env.get("AIMSGRAPH_QUERY_URL") or None,
-            update_url=env.get("AIMSGRAPH_UPDATE_URL") or None,
-            graph_store_url=env.get("AIMSGRAPH_GRAPH_STORE_URL") or None,
-            host=env.get("AIMSGRAPH_HOST") or defaults.host,
-            port=_integer(env, "AIMSGRAPH_PORT", defaults.port),
-            api_keys=_api_keys(env.get("AIMSGRAPH_API_KEYS", "")),
-            anonymous_read=_flag(env, "AIMSGRAPH_ANONYMOUS_READ", defaults.anonymous_read),
-            max_body_bytes=_integer(env, "AIMSGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
-            query_timeout=_integer(env, "AIMSGRAPH_QUERY_TIMEOUT", defaults.query_timeout),
-            query_workers=_integer(env, "AIMSGRAPH_QUERY_WORKERS", defaults.query_workers),
-            max_rows=_integer(env, "AIMSGRAPH_MAX_ROWS", defaults.max_rows),
+            inference=setting("inference", lambda: _choice(env, "AIMSGRAPH_INFERENCE", Inference, defaults.inference)),
+            fail_on=setting("fail_on", lambda: _choice(env, "AIMSGRAPH_FAIL_ON", FailOn, defaults.fail_on)),
+            data_dir=setting("data_dir", lambda: Path(env.get("AIMSGRAPH_DATA_DIR") or defaults.data_dir)),
+            store_url=setting("store_url", lambda: env.get("AIMSGRAPH_STORE_URL") or None),
+            query_url=setting("query_url", lambda: env.get("AIMSGRAPH_QUERY_URL") or None),
+            update_url=setting("update_url", lambda: env.get("AIMSGRAPH_UPDATE_URL") or None),
+            graph_store_url=setting("graph_store_url", lambda: env.get("AIMSGRAPH_GRAPH_STORE_URL") or None),
+            host=setting("host", lambda: env.get("AIMSGRAPH_HOST") or defaults.host),
+            port=setting("port", lambda: _integer(env, "AIMSGRAPH_PORT", defaults.port)),
+            api_keys=setting("api_keys", lambda: _api_keys(env.get("AIMSGRAPH_API_KEYS", ""))),
+            anonymous_read=setting(
+                "anonymous_read", lambda: _flag(env, "AIMSGRAPH_ANONYMOUS_READ", defaults.anonymous_read)
+            ),
+            max_body_bytes=setting(
+                "max_body_bytes", lambda: _integer(env, "AIMSGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes)
+            ),
+            query_timeout=setting(
+                "query_timeout", lambda: _integer(env, "AIMSGRAPH_QUERY_TIMEOUT", defaults.query_timeout)
+            ),
+            query_workers=setting(
+                "query_workers", lambda: _integer(env, "AIMSGRAPH_QUERY_WORKERS", defaults.query_workers)
+            ),
+            max_rows=setting("max_rows", lambda: _integer(env, "AIMSGRAPH_MAX_ROWS", defaults.max_rows)),
         )
 
 
@@ -104,6 +123,7 @@ def _api_keys(raw: str) -> dict[str, Scope]:
 
 
 _Choice = TypeVar("_Choice", Inference, FailOn)
+_T = TypeVar("_T")
 
 
 def _choice(env: Mapping[str, str], name: str, kind: type[_Choice], default: _Choice) -> _Choice:
