@@ -39,6 +39,7 @@ The examples run on the example organisation; `aimsgraph gaps` combines `clause-
 EXAMPLES = {
     "ai-system-scorecard": "--param asOf=2026-11-26",
     "audit-readiness": "--param asOf=2026-11-26",
+    "control-evidence": "--param asOf=2026-11-26 --format csv",
     "evidence-expiry": "--param asOf=2026-11-26 --param horizon=2027-02-28",
     "expired-risk-acceptances": "--param asOf=2028-01-01",
     "overdue-corrective-actions": "--param asOf=2026-11-26 --format csv",
