@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from aimsgraph import load, report
 from aimsgraph.cli import app
+from aimsgraph.gaps import gaps_loaded
 from aimsgraph.render.terms import compactor
 from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
 
@@ -114,3 +115,50 @@ def test_the_change_since_a_previous_report(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["report", str(EXAMPLES / "kestrel"), "--out", str(out), "--previous", str(previous)])
     assert bad.exit_code == 2
     assert "not an aimsgraph gap report" in bad.stderr
+
+
+def test_an_ai_system_page_lists_its_risks_treatments_and_control_evidence(pages: dict[str, str]) -> None:
+    fraud = pages["system-sys-card-fraud.html"]
+    assert "Fraudsters adapt faster than the fraud model is retrained" in fraud
+    assert "Legitimate card payments declined" in fraud
+    assert "Credit score disadvantages" not in fraud  # another system's risk
+    assert "kst:trt-fraud-false-positives" in fraud and "aims:LowRisk" in fraud  # treatment, residual level
+    assert "Monthly retraining and champion-challenger test of Sentinel" in fraud
+    credit = pages["system-sys-credit-scoring.html"]
+    fairness = credit[credit.index("KCS-4 fairness (bias) testing") :]
+    assert fairness[: fairness.index("</tr>")].count("no current evidence") == 1
+    forecaster = pages["system-sys-cash-forecaster.html"]
+    assert "2027-04-30" in forecaster  # the acceptance of the retained forecast-error risk
+
+
+def test_the_appendix_lists_waivers_and_every_raw_finding(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.ttl"
+    waivers.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
+        "@prefix aimsh: <https://w3id.org/aimsgraph/shapes#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix kst: <https://kestrel.example/aims/> .\n"
+        "kst:waiver-fraud-owner a aims:Waiver ; aims:waivesRule aimsh:RiskOwner ;\n"
+        '    aims:waivedFocus kst:risk-fraud-adversarial ; aims:justification "Owner named in December." ;\n'
+        '    aims:approvedBy kst:person-marcus-lindqvist ; aims:validUntil "2026-12-31"^^xsd:date .\n'
+        "kst:waiver-spare a aims:Waiver ; aims:waivesRule aimsh:RiskOwner ;\n"
+        '    aims:waivedFocus kst:risk-credit-bias ; aims:justification "Kept for the record." ;\n'
+        '    aims:approvedBy kst:person-marcus-lindqvist ; aims:validUntil "2026-12-31"^^xsd:date .\n'
+    )
+    data = load.load(load.collect([str(EXAMPLES / "kestrel"), str(waivers)]))
+    built = {page.name: page.html for page in report.build(data, as_of=EXAMPLE_AS_OF)}
+    appendix = built["appendix.html"]
+    assert "Owner named in December." in appendix and "suppresses a finding" in appendix
+    spare = appendix[appendix.index("kst:waiver-spare") :]
+    assert "unused: accepts no finding" in spare[: spare.index("</tr>")]
+    findings = gaps_loaded(data, as_of=EXAMPLE_AS_OF).validation.findings
+    assert len(findings) == 10 and sum(f.suppressed is not None for f in findings) == 1
+    for finding in findings:
+        assert finding.fingerprint in appendix
+    assert ">waiver<" in appendix  # the suppressed one says why
+
+
+def test_every_page_has_landmarks_and_column_headers(pages: dict[str, str]) -> None:
+    for name, html in pages.items():
+        assert "<main>" in html and "<nav>" in html and '<html lang="en">' in html, name
+        assert html.count("<table") <= html.count("<th"), name

@@ -56,11 +56,18 @@ def build(data: load.LoadedData, *, as_of: dt.date, previous: dict[str, Any] | N
     compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
     rows = {
         name: _rows(store, name, as_of)
-        for name in ("statement-of-applicability", "ai-system-scorecard", "evidence-expiry")
+        for name in (
+            "statement-of-applicability",
+            "ai-system-scorecard",
+            "evidence-expiry",
+            "risk-register",
+            "control-evidence",
+            "waivers",
+        )
     }
     upcoming = _rows(store, "evidence-expiry", as_of, horizon=as_of + dt.timedelta(days=TIMELINE_DAYS))
     environment = templates(compact)
-    systems = [_system(row, gap_report) for row in rows["ai-system-scorecard"]]
+    systems = [_system(row, gap_report, rows) for row in rows["ai-system-scorecard"]]
     context: dict[str, Any] = {
         "report": gap_report,
         "readiness": gap_report.readiness,
@@ -84,10 +91,12 @@ def build(data: load.LoadedData, *, as_of: dt.date, previous: dict[str, Any] | N
         "timeline": _timeline(upcoming, as_of),
         "timeline_days": TIMELINE_DAYS,
         "change": _change(gap_report, previous) if previous is not None else None,
+        "waivers": rows["waivers"],
+        "unused_waivers": gap_report.validation.unused_waivers,
     }
     pages = [
         Page(name, environment.get_template(f"{name}.j2").render(**context))
-        for name in ("index.html", "soa.html", "findings.html")
+        for name in ("index.html", "soa.html", "findings.html", "appendix.html")
     ]
     for system in systems:
         pages.append(
@@ -126,7 +135,9 @@ def _rows(
     return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
-def _system(row: dict[str, Term | None], gap_report: GapReport) -> dict[str, Any]:
+def _system(
+    row: dict[str, Term | None], gap_report: GapReport, rows: dict[str, list[dict[str, Term | None]]]
+) -> dict[str, Any]:
     iri = row["system"].value if row["system"] else ""
     label = row["label"].value if row["label"] else iri
     return {
@@ -134,8 +145,15 @@ def _system(row: dict[str, Term | None], gap_report: GapReport) -> dict[str, Any
         "label": label,
         "slug": re.sub(r"[^a-z0-9]+", "-", iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower()).strip("-") or "system",
         "row": row,
+        "risks": [r for r in rows["risk-register"] if _names(r["system"], iri)],
+        "controls": [c for c in rows["control-evidence"] if _names(c["systems"], iri)],
         "findings": [_finding(f) for f in gap_report.validation.findings if f.ai_system == iri],
     }
+
+
+def _names(cell: Term | None, iri: str) -> bool:
+    """Tell whether a query cell (one IRI, or a list joined by "|") names ``iri``."""
+    return cell is not None and iri in cell.value.split("|")
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

@@ -88,7 +88,8 @@ def run_query(request: Request, query_id: str) -> Response:
 
 @router.get("/reports/{page}", summary="A page of the HTML gap report", response_class=HTMLResponse)
 def report_page(request: Request, page: str, as_of: AsOf = None) -> HTMLResponse:
-    """Give one page of the HTML report of the stored AIMS (index.html, soa.html, findings.html, system-*.html)."""
+    """Give one page of the HTML report of the stored AIMS: index.html, soa.html, findings.html,
+    appendix.html or system-*.html."""
     date = as_of or dt.date.today()
     state = request.app.state
     key = (state.generation, date)
