@@ -305,3 +305,9 @@ def test_report_pages_over_http(client: TestClient) -> None:
     assert client.get("/v1/reports/soa.html", params={"as_of": "2026-11-26"}).status_code == 200
     assert client.get("/v1/reports/nothing.html").status_code == 404
     assert "v1/reports/index.html" in client.get("/").text
+    soa = client.get("/v1/reports/soa.csv", params={"as_of": "2026-11-26"})
+    assert soa.headers["content-type"].startswith("text/csv") and soa.text.startswith("Control,Title,")
+    workbook = client.get("/v1/reports/aims-report.xlsx", params={"as_of": "2026-11-26"})
+    assert workbook.headers["content-type"].endswith("spreadsheetml.sheet") and workbook.content[:2] == b"PK"
+    pdf = client.get("/v1/reports/aims-report.pdf", params={"as_of": "2026-11-26"})
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")

@@ -20,7 +20,7 @@ from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
 @pytest.fixture(scope="module")
 def pages() -> dict[str, str]:
     built = report.build(load.load(load.collect([str(EXAMPLES / "kestrel")])), as_of=EXAMPLE_AS_OF)
-    return {page.name: page.html for page in built}
+    return {page.name: page.body for page in built if isinstance(page.body, str) and page.name.endswith(".html")}
 
 
 class _Tags(HTMLParser):
@@ -146,7 +146,7 @@ def test_the_appendix_lists_waivers_and_every_raw_finding(tmp_path: Path) -> Non
         '    aims:approvedBy kst:person-marcus-lindqvist ; aims:validUntil "2026-12-31"^^xsd:date .\n'
     )
     data = load.load(load.collect([str(EXAMPLES / "kestrel"), str(waivers)]))
-    built = {page.name: page.html for page in report.build(data, as_of=EXAMPLE_AS_OF)}
+    built = {page.name: str(page.body) for page in report.build(data, as_of=EXAMPLE_AS_OF)}
     appendix = built["appendix.html"]
     assert "Owner named in December." in appendix and "suppresses a finding" in appendix
     spare = appendix[appendix.index("kst:waiver-spare") :]

@@ -346,19 +346,28 @@ def report(
             "--previous", metavar="FILE", help="An earlier `gaps --format json` report, to show what changed."
         ),
     ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write the whole report as one PDF (needs the pdf extra).")
+    ] = False,
 ) -> None:
-    """Write the HTML gap report: summary, conformity, Statement of Applicability, findings, a page per AI system."""
+    """Write the gap report: HTML pages (summary, conformity, SoA, findings, a page per AI system,
+    appendix), the SoA, findings and risk register as CSV and XLSX, and with --pdf one PDF."""
 
     def run() -> int:
         earlier = _json_file(previous) if previous is not None else None
-        pages = html_report.build(load.load(load.collect(paths)), as_of=_date(as_of), previous=earlier)
+        files = html_report.build(load.load(load.collect(paths)), as_of=_date(as_of), previous=earlier, pdf=pdf)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            for page in pages:
-                (out / page.name).write_text(page.html, encoding="utf-8")
+            for file in files:
+                target = out / file.name
+                if isinstance(file.body, bytes):
+                    target.write_bytes(file.body)
+                else:
+                    target.write_text(file.body, encoding="utf-8", newline="")
         except OSError as error:
             raise UsageError(f"{out}: cannot write the report: {error.strerror}") from None
-        typer.echo(f"{out / 'index.html'}: {len(pages)} page(s)")
+        pages = sum(file.name.endswith(".html") for file in files)
+        typer.echo(f"{out / 'index.html'}: {pages} page(s), {len(files) - pages} export(s)")
         return EXIT_OK
 
     _exit_with(run)

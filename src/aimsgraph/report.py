@@ -16,9 +16,9 @@ from typing import Any
 
 import jinja2
 import pyoxigraph
-from markupsafe import escape
+from markupsafe import Markup, escape
 
-from aimsgraph import __version__, library, load, sparql
+from aimsgraph import __version__, exports, library, load, sparql
 from aimsgraph.errors import UsageError
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
 from aimsgraph.model import Finding, Term
@@ -37,19 +37,38 @@ FAMILIES = ["4", "5", "6", "7", "8", "9", "10", "A.2", "A.3", "A.4", "A.5", "A.6
 AUDIT_GRADE = {"violation": "nonconformity", "warning": "observation", "info": "opportunity for improvement"}
 
 
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".json": "application/json",
+    ".pdf": "application/pdf",
+}
+PDF_NAME = "aims-report.pdf"
+
+
 @dataclass(frozen=True)
 class Page:
-    """One rendered page: its file name and its HTML."""
+    """One file of the report: an HTML page, an export table, the workbook or the PDF."""
 
     name: str
-    html: str
+    body: str | bytes
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.name[self.name.rindex(".") :]]
 
 
-def build(data: load.LoadedData, *, as_of: dt.date, previous: dict[str, Any] | None = None) -> list[Page]:
-    """Give the report's pages for the AIMS data as of ``as_of``; with ``previous`` (an earlier gap
-    report's JSON, schema gap-report/v1) the summary also says what changed since.
+def build(
+    data: load.LoadedData, *, as_of: dt.date, previous: dict[str, Any] | None = None, pdf: bool = False
+) -> list[Page]:
+    """Give the report's files for the AIMS data as of ``as_of``: the HTML pages, the SoA, findings
+    and risk register as CSV and as one XLSX workbook, and with ``pdf`` the whole report as one PDF.
+    With ``previous`` (an earlier gap report's JSON, schema gap-report/v1) the summary also says
+    what changed since.
 
     :raises jinja2.UndefinedError: a template uses a value the report does not have (a bug).
+    :raises UsageError: ``pdf`` is asked for and WeasyPrint is not installed.
     """
     gap_report = gaps_loaded(data, as_of=as_of)
     store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
@@ -94,18 +113,41 @@ def build(data: load.LoadedData, *, as_of: dt.date, previous: dict[str, Any] | N
         "waivers": rows["waivers"],
         "unused_waivers": gap_report.validation.unused_waivers,
     }
-    pages = [
-        Page(name, environment.get_template(f"{name}.j2").render(**context))
-        for name in ("index.html", "soa.html", "findings.html", "appendix.html")
+    sections: list[tuple[str, dict[str, Any]]] = [
+        (f"{name}.j2", {}) for name in ("index.html", "soa.html", "findings.html")
     ]
-    for system in systems:
-        pages.append(
-            Page(
-                f"system-{system['slug']}.html",
-                environment.get_template("system.html.j2").render(**context, system=system),
-            )
-        )
+    sections += [("system.html.j2", {"system": system}) for system in systems]
+    sections.append(("appendix.html.j2", {}))
+    pages = [
+        Page(_page_name(template, extra), environment.get_template(template).render(**context, **extra))
+        for template, extra in sections
+    ]
+    export_tables = exports.tables(
+        soa=rows["statement-of-applicability"],
+        control_status=context["control_status"],
+        findings=gap_report.validation.findings,
+        grade=lambda f: AUDIT_GRADE[f.severity.label],
+        risks=rows["risk-register"],
+        compact=compact,
+    )
+    pages += [Page(f"{table.name}.csv", exports.csv_text(table)) for table in export_tables]
+    pages.append(Page("aims-report.xlsx", exports.workbook(export_tables)))
+    if pdf:
+        # One document, so page numbers run through the whole report.
+        bodies = [_content(environment, template, {**context, **extra}) for template, extra in sections]
+        book = environment.get_template("book.html.j2").render(**context, sections=bodies)
+        pages.append(Page(PDF_NAME, exports.pdf(book)))
     return pages
+
+
+def _page_name(template: str, extra: dict[str, Any]) -> str:
+    return f"system-{extra['system']['slug']}.html" if "system" in extra else template.removesuffix(".j2")
+
+
+def _content(environment: jinja2.Environment, name: str, values: dict[str, Any]) -> Markup:
+    """Give only the content block of a page, for the one-document PDF."""
+    template = environment.get_template(name)
+    return Markup("".join(template.blocks["content"](template.new_context(values))))  # noqa: S704 - autoescaped
 
 
 def templates(compact: Compact) -> jinja2.Environment:
@@ -119,6 +161,8 @@ def templates(compact: Compact) -> jinja2.Environment:
     )
     environment.filters["term"] = lambda t: term_text(t, compact, quote=False)
     environment.filters["compact"] = compact
+    # A SHACL path in SPARQL syntax, with each <IRI> written compactly as elsewhere in the report.
+    environment.filters["path"] = lambda text: re.sub(r"<([^>]*)>", lambda m: compact(m.group(1)), text)
     return environment
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import library, load, sparql
@@ -86,22 +86,33 @@ def run_query(request: Request, query_id: str) -> Response:
     return Response(store.answer(QueryRequest(text, (), (), False, SOLUTIONS[media], 0)), media_type=media)
 
 
-@router.get("/reports/{page}", summary="A page of the HTML gap report", response_class=HTMLResponse)
-def report_page(request: Request, page: str, as_of: AsOf = None) -> HTMLResponse:
-    """Give one page of the HTML report of the stored AIMS: index.html, soa.html, findings.html,
-    appendix.html or system-*.html."""
+@router.get(
+    "/reports/{page}",
+    summary="A page or export of the gap report",
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in html_report.MEDIA_TYPES.values()}}},
+)
+def report_page(request: Request, page: str, as_of: AsOf = None) -> Response:
+    """Give one file of the report of the stored AIMS: a page (index.html, soa.html, findings.html,
+    appendix.html, system-*.html), an export (soa.csv, findings.csv, risks.csv, aims-report.xlsx)
+    or the whole report as aims-report.pdf."""
     date = as_of or dt.date.today()
     state = request.app.state
     key = (state.generation, date)
-    cached: dict[tuple[int, dt.date], dict[str, str]] = state.report_cache
-    if key not in cached:
+    cached: dict[tuple[int, dt.date], dict[str, html_report.Page]] = state.report_cache
+    # The PDF takes seconds to lay out, so it is made only when someone asks for it.
+    want_pdf = page == html_report.PDF_NAME
+    if key not in cached or (want_pdf and page not in cached[key]):
         store: GraphStore = state.store
+        files = html_report.build(store.data(), as_of=date, pdf=want_pdf)
         cached.clear()
-        cached[key] = {p.name: p.html for p in html_report.build(store.data(), as_of=date)}
-    pages = cached[key]
-    if page not in pages:
-        raise HTTPException(status_code=404, detail=f"no report page {page!r} (pages: {', '.join(sorted(pages))})")
-    return HTMLResponse(pages[page])
+        cached[key] = {file.name: file for file in files}
+    files_now = cached[key]
+    if page not in files_now:
+        names = ", ".join(sorted([*files_now, html_report.PDF_NAME]))
+        raise HTTPException(status_code=404, detail=f"no report file {page!r} (files: {names})")
+    file = files_now[page]
+    return Response(file.body, media_type=file.media_type)
 
 
 @router.get("/graphs", summary="The stored graphs")
