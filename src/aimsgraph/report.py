@@ -18,7 +18,7 @@ import jinja2
 import pyoxigraph
 from markupsafe import Markup, escape
 
-from aimsgraph import __version__, exports, library, load, sparql
+from aimsgraph import __version__, assets, exports, library, load, oscal, sparql
 from aimsgraph.errors import UsageError
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
 from aimsgraph.model import Finding, Term
@@ -45,6 +45,7 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
 }
 PDF_NAME = "aims-report.pdf"
+OSCAL_NAME = "assessment-results.json"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,16 @@ def build(
     )
     pages += [Page(f"{table.name}.csv", exports.csv_text(table)) for table in export_tables]
     pages.append(Page("aims-report.xlsx", exports.workbook(export_tables)))
+    evidence = sparql.run(store, assets.query_text("internal/evidence-items.rq"), source="internal/evidence-items.rq")
+    assert isinstance(evidence, sparql.SelectResult)
+    results = oscal.assessment_results(
+        gap_report,
+        data_hash=context["data_hash"],
+        systems=rows["ai-system-scorecard"],
+        risks=rows["risk-register"],
+        evidence=[dict(zip(evidence.columns, row, strict=True)) for row in evidence.rows],
+    )
+    pages.append(Page(OSCAL_NAME, results))
     if pdf:
         # One document, so page numbers run through the whole report.
         bodies = [_content(environment, template, {**context, **extra}) for template, extra in sections]

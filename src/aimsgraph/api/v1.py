@@ -94,8 +94,8 @@ def run_query(request: Request, query_id: str) -> Response:
 )
 def report_page(request: Request, page: str, as_of: AsOf = None) -> Response:
     """Give one file of the report of the stored AIMS: a page (index.html, soa.html, findings.html,
-    appendix.html, system-*.html), an export (soa.csv, findings.csv, risks.csv, aims-report.xlsx)
-    or the whole report as aims-report.pdf."""
+    appendix.html, system-*.html), an export (soa.csv, findings.csv, risks.csv, aims-report.xlsx,
+    assessment-results.json for OSCAL) or the whole report as aims-report.pdf."""
     date = as_of or dt.date.today()
     state = request.app.state
     key = (state.generation, date)
