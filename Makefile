@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_AS_OF ?= 2026-11-26
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo report validate-conformant test lint format bench docs clean
+.PHONY: help install browser demo report validate-conformant test lint format bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,13 +19,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install aimsgraph with its pinned dependencies
 
+browser: ## Install headless Chromium and ChromeDriver for the browser tests (Debian, as root), if missing
+	.ci/install-browser
+
 demo: report ## Validate the example, print its gap report, load it into the store and serve it (Ctrl-C stops)
 	$(BIN)/aimsgraph load examples/kestrel
 	$(BIN)/aimsgraph serve
 
-report: $(STAMP) ## Validate the example organisation (Kestrel Financial) and print its findings and gap report
+report: $(STAMP) ## Validate the example organisation (Kestrel Financial), print its findings and gap report, write the report to aimsgraph-report/
 	$(BIN)/aimsgraph validate examples/kestrel --as-of $(DEMO_AS_OF) --fail-on never
 	$(BIN)/aimsgraph gaps examples/kestrel --as-of $(DEMO_AS_OF)
+	$(BIN)/aimsgraph report examples/kestrel --as-of $(DEMO_AS_OF) --out aimsgraph-report
 
 validate-conformant: $(STAMP) ## Validate the remediated example, which conforms
 	$(BIN)/aimsgraph validate examples/kestrel-remediated --as-of $(DEMO_AS_OF)
@@ -39,7 +43,7 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format src tests bench docs
 	$(BIN)/ruff check --fix src tests bench docs
 
-test: lint ## Lint, then run the test suite
+test: lint browser ## Lint, then run the test suite
 	$(BIN)/pytest -q
 
 bench: $(STAMP) ## Time validation, gaps and every library query on the example and 1,000 AI systems
@@ -49,5 +53,5 @@ bench: $(STAMP) ## Time validation, gaps and every library query on the example 
 docs: $(STAMP) ## Regenerate docs/queries.md from the query headers
 	$(BIN)/python docs/make_docs.py
 
-clean: ## Remove the virtual environment, the demo store and caches
-	rm -rf $(VENV) .aimsgraph .pytest_cache .mypy_cache .ruff_cache build dist
+clean: ## Remove the virtual environment, the demo store, the demo report and caches
+	rm -rf $(VENV) .aimsgraph .pytest_cache .mypy_cache .ruff_cache build dist aimsgraph-report

@@ -13,9 +13,7 @@ from pypdf import PdfReader
 
 from aimsgraph import load, report
 from aimsgraph.exports import safe_cell
-from tests.conftest import EXAMPLE_AS_OF, EXAMPLES, ROOT
-
-REFERENCE_CONTROLS = ROOT.parent / "shared" / "reference"
+from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -162,3 +164,65 @@ def test_every_page_has_landmarks_and_column_headers(pages: dict[str, str]) -> N
     for name, html in pages.items():
         assert "<main>" in html and "<nav>" in html and '<html lang="en">' in html, name
         assert html.count("<table") <= html.count("<th"), name
+
+
+class _Outline(HTMLParser):
+    """The structure of a page, the part a reader relies on: landmarks, headings, and each table's
+    column headers and number of body rows. Text inside cells is left out, so wording changes in
+    the data do not churn the snapshot; a lost column, heading or row does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[str] = []
+        self._heading: str | None = None
+        self._text = ""
+        self._headers: list[str] = []
+        self._in_th = False
+        self._in_tbody = False
+        self._rows = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("main", "nav", "footer", "svg"):
+            label = dict(attrs).get("aria-label")
+            self.items.append(f"<{tag}{' ' + label if label else ''}>")
+        elif tag in ("h1", "h2", "h3"):
+            self._heading, self._text = tag, ""
+        elif tag == "table":
+            self._headers, self._rows = [], 0
+        elif tag == "th":
+            self._in_th, self._text = True, ""
+        elif tag == "tbody":
+            self._in_tbody = True
+        elif tag == "tr" and self._in_tbody:
+            self._rows += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._heading:
+            self.items.append(f"{tag}: {' '.join(self._text.split())}")
+            self._heading = None
+        elif tag == "th":
+            self._headers.append(" ".join(self._text.split()))
+            self._in_th = False
+        elif tag == "tbody":
+            self._in_tbody = False
+        elif tag == "table":
+            self.items.append(f"table [{' | '.join(self._headers)}] {self._rows} rows")
+
+    def handle_data(self, data: str) -> None:
+        if self._heading or self._in_th:
+            self._text += data
+
+
+def _outline(html: str) -> list[str]:
+    outline = _Outline()
+    outline.feed(html)
+    return outline.items
+
+
+def test_the_pages_keep_their_structure(pages: dict[str, str]) -> None:
+    # To accept a deliberate change: UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_report.py
+    snapshot = Path(__file__).parent / "golden" / "report-structure.json"
+    outlines = {name: _outline(html) for name, html in sorted(pages.items())}
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        snapshot.write_text(json.dumps(outlines, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert outlines == json.loads(snapshot.read_text(encoding="utf-8"))

@@ -105,8 +105,15 @@ def build(
         "findings": [_finding(f) for f in gap_report.validation.findings],
         "top_gaps": [c for c in gap_report.coverage if c.status is CoverageStatus.NOT_MET][:10],
         "colours": {s.value: colour for s, colour in STATUS_COLOURS.items()},
-        "clause_chart": _chart(gap_report, RequirementKind.CLAUSE, lambda n: n.split(".")[0]),
-        "control_chart": _chart(gap_report, RequirementKind.CONTROL, lambda n: ".".join(n.split(".")[:2])),
+        "clause_chart": _chart(
+            gap_report, RequirementKind.CLAUSE, lambda n: n.split(".")[0], "Coverage of clauses 4 to 10 by status"
+        ),
+        "control_chart": _chart(
+            gap_report,
+            RequirementKind.CONTROL,
+            lambda n: ".".join(n.split(".")[:2]),
+            "Coverage of the Annex A control areas by status",
+        ),
         "heat_map": _heat_map(systems),
         "timeline": _timeline(upcoming, as_of),
         "timeline_days": TIMELINE_DAYS,
@@ -228,8 +235,9 @@ def _data_hash(quads: list[pyoxigraph.Quad]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def _chart(gap_report: GapReport, kind: RequirementKind, group_of: Any) -> str:
-    """Give an inline SVG of stacked bars: for each clause or Annex A area, its requirements by status."""
+def _chart(gap_report: GapReport, kind: RequirementKind, group_of: Any, description: str) -> str:
+    """Give an inline SVG of stacked bars: for each clause or Annex A area, its requirements by
+    status; a bar is a group (class "bar") whose segments say their count in a title."""
     groups: dict[str, list[CoverageStatus]] = {}
     for entry in gap_report.coverage:
         if entry.kind is kind:
@@ -238,9 +246,10 @@ def _chart(gap_report: GapReport, kind: RequirementKind, group_of: Any) -> str:
     width = 90 + unit * max((len(v) for v in groups.values()), default=1)
     height = (bar + gap) * len(groups) + gap
     size = f'width="{width}" height="{height}"'
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" {size} role="img" aria-label="coverage by group">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" {size} role="img" aria-label="{description}">']
     for index, (group, statuses) in enumerate(groups.items()):
         y = gap + index * (bar + gap)
+        parts.append(f'<g class="bar" data-group="{group}">')
         parts.append(f'<text x="0" y="{y + 15}" font-size="12">{group}</text>')
         x = 60
         for status in CoverageStatus:
@@ -251,6 +260,7 @@ def _chart(gap_report: GapReport, kind: RequirementKind, group_of: Any) -> str:
                     f"<title>{group}: {count} {status.value}</title></rect>"
                 )
                 x += unit * count
+        parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts)
 

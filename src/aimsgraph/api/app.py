@@ -56,7 +56,8 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     @app.get("/", tags=["service"], summary="Links to the report, the docs and the SPARQL endpoint")
     def home() -> HTMLResponse:
         return HTMLResponse(
-            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>aimsgraph</title></head><body>"
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+            "<title>aimsgraph</title></head><body>"
             "<h1>aimsgraph</h1><ul><li><a href='v1/reports/index.html'>Gap report</a></li>"
             "<li><a href='v1/reports/soa.html'>Statement of Applicability</a></li>"
             "<li><a href='v1/reports/findings.html'>Findings</a></li>"
