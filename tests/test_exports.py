@@ -41,7 +41,8 @@ def test_the_findings_csv_is_the_register(files: dict[str, str | bytes]) -> None
     rows = _csv(files["findings.csv"])
     assert len(rows) == 10
     owner = next(row for row in rows if row["Rule"] == "RiskOwner")
-    assert owner["Grade"] == "nonconformity" and owner["Requirements"] == "6.1.2"
+    assert owner["Grade"] == "minor nonconformity" and owner["Requirements"] == "6.1.2"
+    assert owner["Owner"] == "kst:person-niamh-gallagher" and owner["Due"] == ""
     assert (owner["File"].endswith("examples/kestrel/risks.ttl"), owner["Line"]) == (True, "165")
     assert len(owner["Fingerprint"]) == 32
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aimsgraph.errors import UsageError
 from aimsgraph.model import Finding, Term
+from aimsgraph.remediation import PlanItem
 from aimsgraph.render.terms import Compact, term_text
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -44,7 +45,7 @@ def tables(
     soa: list[dict[str, Term | None]],
     control_status: dict[str, str],
     findings: Sequence[Finding],
-    grade: Callable[[Finding], str],
+    plan: dict[str, PlanItem],
     risks: list[dict[str, Term | None]],
     compact: Compact,
 ) -> list[Table]:
@@ -74,7 +75,7 @@ def tables(
     ]
     finding_rows = [
         (
-            grade(f),
+            plan[f.fingerprint].grade,
             f.severity.label,
             " ".join(r.notation for r in f.requirements),
             f.rule,
@@ -84,6 +85,8 @@ def tables(
             f.location.file if f.location else "",
             str(f.location.best_line) if f.location else "",
             f.remediation,
+            "\n".join(compact(owner) for owner in plan[f.fingerprint].owners),
+            plan[f.fingerprint].due or "",
             f.suppressed or "",
             f.fingerprint,
         )
@@ -136,6 +139,8 @@ def tables(
                 "File",
                 "Line",
                 "Remediation",
+                "Owner",
+                "Due",
                 "Suppressed",
                 "Fingerprint",
             ),

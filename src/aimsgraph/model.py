@@ -107,6 +107,7 @@ class Finding:
     ai_system_label: str | None
     focus_label: str | None = None
     suppressed: str | None = None  # why the finding does not count: "waiver" or "baseline"
+    systemic: bool = False  # its rule finds a required element missing altogether (aims:systemic)
 
     @property
     def fingerprint(self) -> str:

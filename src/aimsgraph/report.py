@@ -18,7 +18,7 @@ import jinja2
 import pyoxigraph
 from markupsafe import Markup, escape
 
-from aimsgraph import __version__, assets, exports, library, load, oscal, sparql
+from aimsgraph import __version__, assets, exports, library, load, oscal, remediation, sparql
 from aimsgraph.errors import UsageError
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
 from aimsgraph.model import Finding, Term
@@ -34,7 +34,6 @@ STATUS_COLOURS = {
 }
 TIMELINE_DAYS = 180
 FAMILIES = ["4", "5", "6", "7", "8", "9", "10", "A.2", "A.3", "A.4", "A.5", "A.6", "A.7", "A.8", "A.9", "A.10"]
-AUDIT_GRADE = {"violation": "nonconformity", "warning": "observation", "info": "opportunity for improvement"}
 
 
 MEDIA_TYPES = {
@@ -87,7 +86,8 @@ def build(
     }
     upcoming = _rows(store, "evidence-expiry", as_of, horizon=as_of + dt.timedelta(days=TIMELINE_DAYS))
     environment = templates(compact)
-    systems = [_system(row, gap_report, rows) for row in rows["ai-system-scorecard"]]
+    plan = remediation.plan(store, gap_report.validation.findings)
+    systems = [_system(row, gap_report, rows, plan) for row in rows["ai-system-scorecard"]]
     context: dict[str, Any] = {
         "report": gap_report,
         "readiness": gap_report.readiness,
@@ -102,7 +102,8 @@ def build(
         "soa": rows["statement-of-applicability"],
         "expiry": rows["evidence-expiry"],
         "systems": systems,
-        "findings": [_finding(f) for f in gap_report.validation.findings],
+        "findings": [_finding(f, plan) for f in gap_report.validation.findings],
+        "pattern": remediation.PATTERN,
         "top_gaps": [c for c in gap_report.coverage if c.status is CoverageStatus.NOT_MET][:10],
         "colours": {s.value: colour for s, colour in STATUS_COLOURS.items()},
         "clause_chart": _chart(
@@ -134,7 +135,7 @@ def build(
         soa=rows["statement-of-applicability"],
         control_status=context["control_status"],
         findings=gap_report.validation.findings,
-        grade=lambda f: AUDIT_GRADE[f.severity.label],
+        plan=plan,
         risks=rows["risk-register"],
         compact=compact,
     )
@@ -198,7 +199,10 @@ def _rows(
 
 
 def _system(
-    row: dict[str, Term | None], gap_report: GapReport, rows: dict[str, list[dict[str, Term | None]]]
+    row: dict[str, Term | None],
+    gap_report: GapReport,
+    rows: dict[str, list[dict[str, Term | None]]],
+    plan: dict[str, remediation.PlanItem],
 ) -> dict[str, Any]:
     iri = row["system"].value if row["system"] else ""
     label = row["label"].value if row["label"] else iri
@@ -209,7 +213,7 @@ def _system(
         "row": row,
         "risks": [r for r in rows["risk-register"] if _names(r["system"], iri)],
         "controls": [c for c in rows["control-evidence"] if _names(c["systems"], iri)],
-        "findings": [_finding(f) for f in gap_report.validation.findings if f.ai_system == iri],
+        "findings": [_finding(f, plan) for f in gap_report.validation.findings if f.ai_system == iri],
     }
 
 
@@ -218,10 +222,13 @@ def _names(cell: Term | None, iri: str) -> bool:
     return cell is not None and iri in cell.value.split("|")
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding, plan: dict[str, remediation.PlanItem]) -> dict[str, Any]:
+    item = plan[finding.fingerprint]
     return {
         "record": finding,
-        "grade": AUDIT_GRADE[finding.severity.label],
+        "grade": item.grade,
+        "owners": item.owners,
+        "due": item.due,
         "ids": ", ".join(r.notation for r in finding.requirements),
         "where": f"{finding.location.file}:{finding.location.best_line}" if finding.location else "",
     }

@@ -59,6 +59,7 @@ class Rule:
     title: str
     enforces: tuple[str, ...]
     remediation: str
+    systemic: bool = False  # a violation means a required element is missing altogether
 
 
 def validate(
@@ -123,6 +124,7 @@ def validate_loaded(
                 value=_term(value) if value is not None else None,
                 requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
                 remediation=rule.remediation,
+                systemic=rule.systemic,
                 location=data.location(str(focus), _written_predicate(report, working, focus, path, value))
                 if isinstance(focus, URIRef)
                 else None,
@@ -248,6 +250,7 @@ def _declares_shapes(graph: Graph) -> bool:
 def _rules(shapes: Graph) -> dict[Node, Rule]:
     """Give each shape's rule metadata; a nested property shape inherits what it lacks from its parent."""
     enforces, remediation = URIRef(AIMS + "enforces"), URIRef(AIMS + "remediation")
+    systemic = URIRef(AIMS + "systemic")
     parents = {child: parent for parent, child in shapes.subject_objects(SH.property)}
     rules: dict[Node, Rule] = {}
     shape_nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
@@ -264,6 +267,7 @@ def _rules(shapes: Graph) -> dict[Node, Rule]:
             title=str(label) if label is not None else "",
             enforces=tuple(sorted(str(o) for o in shapes.objects(owner, enforces))),
             remediation=str(shapes.value(owner, remediation) or ""),
+            systemic=(owner, systemic, Literal(True)) in shapes,
         )
     return rules
 
