@@ -46,9 +46,10 @@ format: $(STAMP) ## Format and autofix with ruff
 test: lint browser ## Lint, then run the test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Time validation, gaps and every library query on the example and 1,000 AI systems
+bench: $(STAMP) ## Time validation, gaps, every library query and the report on the example and 1,000 AI systems
 	$(BIN)/python bench/validate_example.py
 	$(BIN)/python bench/queries.py --systems 1000
+	$(BIN)/python bench/report.py --systems 1000 --pdf
 
 docs: $(STAMP) ## Regenerate docs/queries.md from the query headers
 	$(BIN)/python docs/make_docs.py

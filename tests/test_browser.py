@@ -88,7 +88,7 @@ def _open(browser: webdriver.Chrome, url: str) -> list[dict[str, Any]]:
 
 def test_every_page_loads_without_errors_or_failed_requests(browser: webdriver.Chrome, site: Path) -> None:
     pages = sorted(site.glob("*.html"))
-    assert len(pages) == 12
+    assert len(pages) == 13
     for page in pages:
         assert _open(browser, page.as_uri()) == [], page.name
         assert browser.find_element(By.TAG_NAME, "h1").text, page.name
@@ -122,7 +122,14 @@ def test_the_charts_render_a_bar_per_group(browser: webdriver.Chrome, site: Path
 
 
 def test_accessibility_basics(browser: webdriver.Chrome, site: Path) -> None:
-    for name in ("index.html", "soa.html", "findings.html", "appendix.html", "system-sys-credit-scoring.html"):
+    for name in (
+        "index.html",
+        "soa.html",
+        "findings.html",
+        "systems.html",
+        "appendix.html",
+        "system-sys-credit-scoring.html",
+    ):
         _open(browser, (site / name).as_uri())
         assert browser.execute_script("return document.documentElement.lang") == "en"
         assert browser.find_elements(By.TAG_NAME, "main") and browser.find_elements(By.TAG_NAME, "nav")

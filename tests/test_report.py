@@ -43,7 +43,9 @@ def _parse(html: str) -> _Tags:
 
 
 def test_a_page_for_the_summary_soa_findings_and_each_ai_system(pages: dict[str, str]) -> None:
-    assert {"index.html", "soa.html", "findings.html"} <= set(pages)
+    assert {"index.html", "soa.html", "findings.html", "systems.html", "appendix.html"} <= set(pages)
+    listed = re.findall(r'href="(system-[^"]+\.html)"', pages["systems.html"])
+    assert sorted(listed) == sorted(name for name in pages if name.startswith("system-"))
     assert len([name for name in pages if name.startswith("system-")]) == 8
 
 

@@ -123,7 +123,7 @@ def build(
         "unused_waivers": gap_report.validation.unused_waivers,
     }
     sections: list[tuple[str, dict[str, Any]]] = [
-        (f"{name}.j2", {}) for name in ("index.html", "soa.html", "findings.html")
+        (f"{name}.j2", {}) for name in ("index.html", "soa.html", "findings.html", "systems.html")
     ]
     sections += [("system.html.j2", {"system": system}) for system in systems]
     sections.append(("appendix.html.j2", {}))

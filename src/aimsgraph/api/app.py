@@ -61,6 +61,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
             "<h1>aimsgraph</h1><ul><li><a href='v1/reports/index.html'>Gap report</a></li>"
             "<li><a href='v1/reports/soa.html'>Statement of Applicability</a></li>"
             "<li><a href='v1/reports/findings.html'>Findings</a></li>"
+            "<li><a href='v1/reports/systems.html'>AI systems</a></li>"
             "<li><a href='v1/reports/appendix.html'>Appendix: waivers and raw findings</a></li>"
             "<li><a href='v1/gaps'>Gap report (JSON)</a></li><li><a href='sparql'>SPARQL endpoint</a></li>"
             "<li><a href='docs'>API documentation</a></li></ul></body></html>"

@@ -93,7 +93,7 @@ def run_query(request: Request, query_id: str) -> Response:
     responses={200: {"content": {media: {} for media in html_report.MEDIA_TYPES.values()}}},
 )
 def report_page(request: Request, page: str, as_of: AsOf = None) -> Response:
-    """Give one file of the report of the stored AIMS: a page (index.html, soa.html, findings.html,
+    """Give one file of the report of the stored AIMS: a page (index.html, soa.html, findings.html, systems.html,
     appendix.html, system-*.html), an export (soa.csv, findings.csv, risks.csv, aims-report.xlsx,
     assessment-results.json for OSCAL) or the whole report as aims-report.pdf."""
     date = as_of or dt.date.today()
