@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
-from aimsgraph import locate
+from aimsgraph import limits, locate
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import SourceLocation
@@ -218,7 +218,7 @@ def oxigraph_store(*quad_lists: list[pyoxigraph.Quad]) -> pyoxigraph.Store:
 def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str], kept: list[pyoxigraph.Quad]) -> set[str]:
     """Add the source's triples to ``graph`` and to ``kept`` (as Oxigraph quads in the default
     graph: named graphs are merged), and its prefixes to ``prefixes``; give the IRIs it types."""
-    _refuse_xml_entities(source)
+    _refuse_dangerous(source)
     typed: set[str] = set()
     try:
         quads = pyoxigraph.parse(
@@ -240,12 +240,22 @@ def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str], kept
     return typed
 
 
-def _refuse_xml_entities(source: SourceFile) -> None:
-    # An internal entity in RDF/XML can expand a few hundred bytes into gigabytes; RDF never needs one.
+def _refuse_dangerous(source: SourceFile) -> None:
+    """Refuse what would make a parser blow up before it sees it (see ``limits``)."""
     if source.rdf_format is RdfFormat.RDFXML:
+        # An internal entity can expand a few hundred bytes into gigabytes; RDF never needs one.
         head = source.content.replace(b"\x00", b"").upper()
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise InputError("RDF/XML with a DOCTYPE or ENTITY declaration is refused", source=source.name)
+        depth = limits.xml_depth(source.content)
+    elif source.rdf_format is RdfFormat.JSONLD:
+        depth = limits.json_depth(source.content)
+    else:
+        return
+    if depth > limits.MAX_DOCUMENT_DEPTH:
+        raise InputError(
+            f"the document nests elements {depth} deep; the limit is {limits.MAX_DOCUMENT_DEPTH}", source=source.name
+        )
 
 
 def _problem(error: SyntaxError) -> str:

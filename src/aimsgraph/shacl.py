@@ -15,6 +15,7 @@ import pyshacl
 from pyshacl.entrypoints import meta_validate
 from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ValidationFailure
 from rdflib import Graph
+from rdflib.plugins import sparql as rdflib_sparql
 from rdflib.plugins.sparql import processor as sparql_processor
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.evaluate import evalQuery
@@ -49,6 +50,25 @@ def _query_with_prepared_cache(
 
 
 sparql_processor.SPARQLProcessor.query = _query_with_prepared_cache  # type: ignore[method-assign]
+
+# rdflib's SPARQL engine reads the graphs a query names in FROM and FROM NAMED from wherever their
+# IRIs point, http: and file: alike. Queries reach rdflib from shapes (pySHACL) and from the
+# parity runner; neither may ever fetch, whatever a query says.
+rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+
+
+def check_rdflib_plugins() -> None:
+    """Refuse to run when an installed package has added an rdflib SPARQL evaluation plugin.
+
+    rdflib hands every query it evaluates (including those of shapes) to each function in
+    ``CUSTOM_EVALS``, which any package can fill through an entry point; aimsgraph uses none, so
+    one being there means something we did not choose sees the data.
+
+    :raises ShapesError: a plugin is active.
+    """
+    if rdflib_sparql.CUSTOM_EVALS:
+        names = ", ".join(sorted(rdflib_sparql.CUSTOM_EVALS))
+        raise ShapesError(f"an rdflib SPARQL plugin is active ({names}); remove the package that installs it")
 
 
 def report_graph(data: Graph, shapes: Graph) -> Graph:

@@ -23,6 +23,7 @@ from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Node
 
+from aimsgraph import limits
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.model import Term, TermKind
 
@@ -94,6 +95,14 @@ def check(text: str, *, source: str, allow_service: bool = False) -> str:
     return text
 
 
+def has_dataset_clause(text: str, *, source: str) -> bool:
+    """Give whether the query ``text`` names graphs with FROM or FROM NAMED.
+
+    :raises InputError: it is not a well-formed query.
+    """
+    return bool(_parsed(normalise(text), source).get("datasetClause"))
+
+
 def is_graph_query(text: str, *, source: str) -> bool:
     """Give whether ``text`` is a CONSTRUCT or DESCRIBE query (a graph result) rather than SELECT or ASK.
 
@@ -104,6 +113,9 @@ def is_graph_query(text: str, *, source: str) -> bool:
 
 @lru_cache(maxsize=256)
 def _parsed(text: str, source: str) -> CompValue:
+    problem = limits.query_problem(text)
+    if problem is not None:
+        raise InputError(problem, source=source)
     try:
         return prepareQuery(text).algebra
     except ParseException as error:
@@ -146,6 +158,9 @@ def check_update(text: str, *, source: str) -> str:
         reserved for aimsgraph.
     """
     text = normalise(text)
+    problem = limits.query_problem(text)
+    if problem is not None:
+        raise InputError(problem.replace("query", "update"), source=source)
     try:
         algebra = translateUpdate(parseUpdate(text))
     except ParseException as error:

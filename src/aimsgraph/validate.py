@@ -90,6 +90,7 @@ def validate_loaded(
     bundled_shapes: bool = True,
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
+    shacl.check_rdflib_plugins()
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
     knowledge = bundled_knowledge()
 
@@ -218,8 +219,9 @@ def _shapes_graph(paths: Sequence[str], *, bundled: bool) -> Graph:
 
 
 def _refuse_unsafe_sparql(user: Graph, bundled: Graph, name: str) -> None:
-    """Refuse a user's shapes whose SPARQL could reach the network (SERVICE, LOAD) or that carry
-    SHACL rules: pySHACL runs SPARQL targets and rules with rdflib, which would call SERVICE.
+    """Refuse a user's shapes whose SPARQL could reach the network or the disk (SERVICE, LOAD,
+    FROM) or that carry SHACL rules: pySHACL runs SPARQL targets and rules with rdflib, which
+    would call SERVICE.
 
     :raises ShapesError: a query in the shapes is unsafe or cannot be read.
     """
@@ -237,7 +239,12 @@ def _refuse_unsafe_sparql(user: Graph, bundled: Graph, name: str) -> None:
                 if predicate == SH.update:
                     sparql.check_update(prologue + str(text), source=name)
                 else:
-                    sparql.check(prologue + str(text), source=name)
+                    query = prologue + str(text)
+                    sparql.check(query, source=name)
+                    if sparql.has_dataset_clause(query, source=name):
+                        # rdflib would read the named graphs from their IRIs; loading is off, and
+                        # a shape has no business choosing its graphs anyway.
+                        raise UsageError(f"{name}: FROM and FROM NAMED are refused in shapes")
             except (InputError, UsageError) as error:
                 problem = str(error).removeprefix(f"{name}: ")
                 raise ShapesError(f"{name}: a SPARQL query in the shapes is refused: {problem}") from None

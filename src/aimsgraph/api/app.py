@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aimsgraph import __version__
+from aimsgraph import __version__, shacl
 from aimsgraph.api import graph_store, sparql_protocol, v1
 from aimsgraph.errors import AimsgraphError, InputError, QueryTimeoutError
 from aimsgraph.query_pool import QueryPool
@@ -19,7 +19,11 @@ from aimsgraph.store import GraphStore
 
 
 def create_app(settings: Settings, store: GraphStore) -> FastAPI:
-    """Give the aimsgraph HTTP API serving ``store`` under ``settings``."""
+    """Give the aimsgraph HTTP API serving ``store`` under ``settings``.
+
+    :raises ShapesError: an rdflib SPARQL plugin is active (see ``shacl.check_rdflib_plugins``).
+    """
+    shacl.check_rdflib_plugins()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

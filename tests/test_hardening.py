@@ -1,0 +1,233 @@
+"""Untrusted RDF and SPARQL never reach the network, never crash the service (issue 9).
+
+A canary HTTP server on loopback records every request it gets; each hostile query, upload or
+shape that names it must leave it untouched. The crafted documents that crash or exhaust the
+parsers under us are refused before any parser sees them, with a clear message, and a real
+service process is still answering afterwards.
+"""
+
+from __future__ import annotations
+
+import http.server
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import rdflib
+from fastapi.testclient import TestClient
+from rdflib.plugins import sparql as rdflib_sparql
+from typer.testing import CliRunner
+
+from aimsgraph import limits
+from aimsgraph.api import create_app
+from aimsgraph.cli import app
+from aimsgraph.errors import ShapesError
+from aimsgraph.settings import Scope, Settings
+from aimsgraph.store import EmbeddedStore
+from aimsgraph.validate import bundled_knowledge_quads, validate
+from tests.conftest import EXAMPLE_AS_OF, FIXTURES
+from tests.servers import running
+
+HOSTILE = FIXTURES / "hostile"
+WRITE_KEY = "hardening-write-key-0123456789"
+
+
+def deep_jsonld(depth: int) -> bytes:
+    """JSON-LD nested ``depth`` objects deep (pyoxigraph crashed the process at about 5,000)."""
+    return ('{"@id": "https://hostile.example/a", "https://hostile.example/p": ' * depth + '"v"' + "}" * depth).encode()
+
+
+def deep_rdfxml(depth: int) -> bytes:
+    """RDF/XML with property elements nested ``depth`` deep (pyoxigraph crashed at 100,000)."""
+    rdf = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:x="https://hostile.example/"'
+    return (
+        f'<rdf:RDF {rdf}><rdf:Description rdf:about="https://hostile.example/a">'
+        + "<x:p><rdf:Description>" * depth
+        + "</rdf:Description></x:p>" * depth
+        + "</rdf:Description></rdf:RDF>"
+    ).encode()
+
+
+def deep_query(depth: int) -> str:
+    """A query of ``depth`` nested groups (pyoxigraph crashed at 5,000)."""
+    return "SELECT * WHERE " + "{ " * depth + "?s ?p ?o" + " }" * depth
+
+
+class _Canary(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/turtle")
+        self.end_headers()
+        self.wfile.write(b"<https://canary.example/s> <https://canary.example/p> <https://canary.example/o> .\n")
+
+    do_POST = do_GET  # noqa: N815
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def canary() -> Iterator[str]:
+    """The base URL of a loopback server that records whoever calls it; the test ends with it untouched."""
+    _Canary.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Canary)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+        assert _Canary.hits == [], "something reached the network"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(api_keys={WRITE_KEY: Scope.WRITE}, query_workers=1)
+    with TestClient(create_app(settings, EmbeddedStore(tmp_path / "store", bundled_knowledge_quads()))) as test:
+        yield test
+
+
+def test_the_canary_would_notice(canary: str) -> None:
+    # Proof that the fixture works: rdflib fetches a FROM graph (of a dataset) when loading is on.
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = True
+    try:
+        rdflib.Dataset().query(f"SELECT * FROM <{canary}/probe> WHERE {{ ?s ?p ?o }}")
+        assert _Canary.hits == ["/probe"]
+    finally:
+        rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+        _Canary.hits.clear()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE {{ SERVICE <{canary}/sparql> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ \\u0053ERVICE <{canary}/sparql> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ # \r SERVICE <{canary}/sparql> {{ ?s ?p ?o }}\n}}",
+    ],
+)
+def test_a_query_never_calls_a_service(client: TestClient, canary: str, query: str) -> None:
+    response = client.post("/sparql", data={"query": query.format(canary=canary)})
+    assert response.status_code == 400 and "SERVICE" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("clause", ["FROM", "FROM NAMED"])
+def test_a_dataset_clause_selects_stored_graphs_and_fetches_nothing(
+    client: TestClient, canary: str, clause: str
+) -> None:
+    # FROM and FROM NAMED pick graphs of the store (SPARQL 1.1 Protocol); Oxigraph never fetches them.
+    query = f"SELECT * {clause} <{canary}/graph> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    response = client.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200 and response.json()["results"]["bindings"] == []
+
+
+def test_an_update_never_loads(client: TestClient, canary: str) -> None:
+    response = client.post(
+        "/update", data={"update": f"LOAD <{canary}/data.ttl>"}, headers={"Authorization": f"Bearer {WRITE_KEY}"}
+    )
+    assert response.status_code == 400 and "LOAD" in response.json()["detail"]
+
+
+def test_rdflib_never_loads_from_graphs(canary: str) -> None:
+    # Whatever reaches rdflib's engine (pySHACL's constraints, the parity runner) fetches nothing.
+    rdflib.Dataset().query(f"SELECT * FROM <{canary}/a> FROM NAMED <{canary}/b> WHERE {{ ?s ?p ?o }}")
+
+
+def test_user_shapes_never_reach_out(tmp_path: Path, canary: str) -> None:
+    for clause in (f"FROM <{canary}/g>", ""):
+        service = "" if clause else f"SERVICE <{canary}/sparql> {{ ?x ?y ?z }}"
+        shapes = tmp_path / "shapes.ttl"
+        shapes.write_text(
+            "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+            "<https://user.example/S> a sh:NodeShape ; sh:targetNode <https://user.example/n> ;\n"
+            f'  sh:sparql [ sh:select """SELECT $this {clause} WHERE {{ $this ?p ?o . {service} }}""" ] .\n'
+        )
+        data = tmp_path / "data.ttl"
+        data.write_text("<https://user.example/n> <https://user.example/p> 1 .\n")
+        with pytest.raises(ShapesError, match="refused"):
+            validate([str(data)], as_of=EXAMPLE_AS_OF, shapes=[str(shapes)])
+
+
+def test_jsonld_contexts_are_never_fetched(client: TestClient, canary: str) -> None:
+    for context in (f"{canary}/context.jsonld", "file:///etc/passwd"):
+        document = f'{{"@context": "{context}", "@id": "https://e.example/a", "name": "x"}}'
+        response = client.post(
+            "/v1/validate", content=document.encode(), headers={"Content-Type": "application/ld+json"}
+        )
+        assert response.status_code == 400
+        assert "root:" not in response.text  # an error never echoes another file's content
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("billion-laughs.rdf", (HOSTILE / "billion-laughs.rdf").read_bytes(), "ENTITY"),
+        ("entities-utf16.rdf", (HOSTILE / "entities-utf16.rdf").read_bytes(), "ENTITY"),
+        ("deep.jsonld", deep_jsonld(5_000), "nests elements 5000 deep"),
+        ("deep.rdf", deep_rdfxml(100_000), "nests elements 200002 deep"),  # two elements a level
+    ],
+)
+def test_the_cli_refuses_what_would_blow_up_a_parser(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and message in result.stderr and name in result.stderr
+
+
+def test_the_service_refuses_them_and_stays_up(tmp_path: Path) -> None:
+    hostile = [
+        ("application/rdf+xml", (HOSTILE / "billion-laughs.rdf").read_bytes()),
+        ("application/rdf+xml", (HOSTILE / "entities-utf16.rdf").read_bytes()),
+        ("application/ld+json", deep_jsonld(5_000)),
+        ("application/rdf+xml", deep_rdfxml(100_000)),
+    ]
+    aimsgraph = str(Path(sys.executable).parent / "aimsgraph")
+
+    def command(port: int) -> list[str]:
+        return [aimsgraph, "serve", "--data-dir", str(tmp_path / "store"), "--port", str(port)]
+
+    import httpx  # noqa: PLC0415
+
+    with running(command, "/healthz", env={"AIMSGRAPH_API_KEYS": f"{WRITE_KEY}=write"}) as base:
+        for media, body in hostile:
+            for method, path in (("POST", "/v1/validate"), ("PUT", "/store?graph=urn:x:hostile")):
+                headers = {"Content-Type": media, "Authorization": f"Bearer {WRITE_KEY}"}
+                response = httpx.request(method, base + path, content=body, headers=headers, timeout=30)
+                assert response.status_code == 400, (path, response.text[:200])
+        for query in (deep_query(5_000), "SELECT * WHERE { ?s ?p ?o } #" + "x" * (limits.MAX_QUERY_LENGTH + 1)):
+            response = httpx.post(base + "/sparql", data={"query": query}, timeout=30)
+            assert response.status_code == 400 and "limit" in response.json()["detail"]
+        assert httpx.get(base + "/healthz", timeout=5).json()["status"] == "ok"
+
+
+def test_an_rdflib_plugin_stops_the_service_and_validation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(rdflib_sparql.CUSTOM_EVALS, "snooper", lambda *_: NotImplemented)
+    with pytest.raises(ShapesError, match="snooper"):
+        create_app(Settings(), EmbeddedStore(tmp_path / "store", bundled_knowledge_quads()))
+    data = tmp_path / "data.ttl"
+    data.write_text("<https://user.example/n> <https://user.example/p> 1 .\n")
+    with pytest.raises(ShapesError, match="snooper"):
+        validate([str(data)], as_of=EXAMPLE_AS_OF)
+
+
+def test_documents_within_the_limits_still_parse(tmp_path: Path) -> None:
+    for name, content in (
+        ("ok.jsonld", deep_jsonld(limits.MAX_DOCUMENT_DEPTH)),
+        ("ok.rdf", deep_rdfxml(limits.MAX_DOCUMENT_DEPTH // 2 - 1)),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = CliRunner().invoke(app, ["validate", str(path), "--fail-on", "never"])
+        assert result.exit_code == 0, result.stderr
+    for depth, answer in ((limits.MAX_QUERY_DEPTH, 0), (limits.MAX_QUERY_DEPTH + 1, 2)):
+        query = tmp_path / "nested.rq"
+        query.write_text(deep_query(depth))
+        result = CliRunner().invoke(app, ["query", str(query), str(tmp_path / "ok.jsonld"), "--format", "csv"])
+        assert result.exit_code == answer, result.stderr
+    assert f"nests groups or brackets {limits.MAX_QUERY_DEPTH + 1} deep" in result.stderr
