@@ -49,7 +49,7 @@ test: lint browser ## Lint, then run the test suite
 bench: $(STAMP) ## Time validation, gaps, every library query and the report on the example and 1,000 AI systems
 	$(BIN)/python bench/validate_example.py
 	$(BIN)/python bench/queries.py --systems 1000
-	$(BIN)/python bench/report.py --systems 1000 --pdf
+	$(BIN)/python bench/report.py --systems 1000
 
 docs: $(STAMP) ## Regenerate docs/queries.md from the query headers
 	$(BIN)/python docs/make_docs.py
