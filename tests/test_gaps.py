@@ -117,17 +117,20 @@ def test_an_empty_aims_is_not_assessed_rather_than_met(tmp_path: Path) -> None:
 
 
 def test_coverage_sees_the_same_entailments_as_the_shapes(tmp_path: Path) -> None:
-    extension = tmp_path / "acme.ttl"
-    extension.write_text(
+    vocabulary, extra = tmp_path / "acme-vocabulary.ttl", tmp_path / "acme.ttl"
+    vocabulary.write_text(
         "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
         "<https://acme.example/ns#realises> rdfs:subPropertyOf aims:implementsRequirement .\n"
+    )
+    extra.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
         "<https://acme.example/ctrl> a aims:ImplementedControl ;\n"
         "    <https://acme.example/ns#realises> <https://w3id.org/aimsgraph/iso-iec-42001-2023/A.7.5> .\n"
     )
-    paths = [str(EXAMPLES / "kestrel"), str(extension)]
-    plain = gaps(paths, as_of=EXAMPLE_AS_OF)
-    entailed = gaps(paths, as_of=EXAMPLE_AS_OF, inference=Inference.RDFS)
+    paths, extensions = [str(EXAMPLES / "kestrel"), str(extra)], [str(vocabulary)]
+    plain = gaps(paths, as_of=EXAMPLE_AS_OF, extensions=extensions)
+    entailed = gaps(paths, as_of=EXAMPLE_AS_OF, inference=Inference.RDFS, extensions=extensions)
 
     def implementations(report: GapReport) -> tuple[str, ...]:
         return next(c.implementations for c in report.coverage if c.requirement.notation == "A.7.5")

@@ -231,3 +231,56 @@ def test_documents_within_the_limits_still_parse(tmp_path: Path) -> None:
         result = CliRunner().invoke(app, ["query", str(query), str(tmp_path / "ok.jsonld"), "--format", "csv"])
         assert result.exit_code == answer, result.stderr
     assert f"nests groups or brackets {limits.MAX_QUERY_DEPTH + 1} deep" in result.stderr
+
+
+FORGE_DATA = """@prefix aims: <https://w3id.org/aimsgraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ex: <https://forge.example/> .
+ex:sys a aims:AISystem ; aims:accountableOwner ex:bot .
+ex:bot a ex:Bot .
+"""
+FORGE_AXIOM = """@prefix aims: <https://w3id.org/aimsgraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ex: <https://forge.example/> .
+ex:Bot rdfs:subClassOf aims:Person .
+"""
+
+
+def _owner_findings(paths: list[str], **options: object) -> tuple[set[str], set[str]]:
+    report = validate(paths, as_of=EXAMPLE_AS_OF, **options)  # type: ignore[arg-type]
+    active = [f for f in report.findings if f.suppressed is None]
+    return (
+        {f.focus_node for f in active if f.rule == "AISystemAccountableOwner"},
+        {f.focus_node for f in active if f.rule == "DataRedefinesTerms"},
+    )
+
+
+def test_an_axiom_in_the_data_cannot_forge_a_pass(tmp_path: Path) -> None:
+    data, axiom = tmp_path / "data.ttl", tmp_path / "axiom.ttl"
+    data.write_text(FORGE_DATA)
+    axiom.write_text(FORGE_AXIOM)
+    assert _owner_findings([str(data)]) == ({"https://forge.example/sys"}, set())
+    # the same axiom slipped into the data changes nothing and is itself reported
+    assert _owner_findings([str(data), str(axiom)]) == ({"https://forge.example/sys"}, {"https://forge.example/Bot"})
+    # passed on purpose as an extension, it is honoured
+    assert _owner_findings([str(data)], extensions=[str(axiom)]) == (set(), set())
+
+
+def test_no_waiver_or_baseline_hides_a_redefinition(tmp_path: Path) -> None:
+    data, axiom, waiver = tmp_path / "data.ttl", tmp_path / "axiom.ttl", tmp_path / "waiver.ttl"
+    data.write_text(FORGE_DATA)
+    axiom.write_text(FORGE_AXIOM)
+    waiver.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n@prefix aimsh: <https://w3id.org/aimsgraph/shapes#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n@prefix ex: <https://forge.example/> .\n"
+        "ex:w a aims:Waiver ; aims:waivesRule aimsh:DataRedefinesTerms ; aims:waivedFocus ex:Bot ;\n"
+        '  aims:justification "Trust us, this is fine." ; aims:approvedBy ex:bot ;\n'
+        '  aims:validUntil "2099-01-01"^^xsd:date .\n'
+    )
+    paths = [str(data), str(axiom), str(waiver)]
+    assert _owner_findings(paths)[1] == {"https://forge.example/Bot"}
+    baseline = tmp_path / "baseline.json"
+    runner = CliRunner()
+    runner.invoke(app, ["validate", *paths, "--as-of", EXAMPLE_AS_OF.isoformat(), "--create-baseline", str(baseline)])
+    result = runner.invoke(app, ["validate", *paths, "--as-of", EXAMPLE_AS_OF.isoformat(), "--baseline", str(baseline)])
+    assert result.exit_code == 1 and "DataRedefinesTerms" in result.stdout

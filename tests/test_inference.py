@@ -10,12 +10,18 @@ from aimsgraph.model import Inference
 from aimsgraph.validate import validate
 from tests.conftest import FIXTURE_AS_OF
 
+# The organisation's own vocabulary, passed as an extension: in the data itself it would be set
+# aside as an attempt to redefine aimsgraph's terms (see integrity.py).
+EXTENSION = """@prefix aims: <https://w3id.org/aimsgraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix acme: <https://acme.example/ns#> .
+acme:productOwner rdfs:subPropertyOf aims:accountableOwner .
+"""
 DATA = """@prefix aims: <https://w3id.org/aimsgraph/ns#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix acme: <https://acme.example/ns#> .
 @prefix ex: <https://fixture.example/> .
 
-acme:productOwner rdfs:subPropertyOf aims:accountableOwner .
 
 ex:untyped-owner a aims:AISystem ; aims:accountableOwner ex:somebody .
 ex:via-subproperty a aims:AISystem ; acme:productOwner ex:ana .
@@ -24,9 +30,10 @@ ex:ana a aims:Person .
 
 
 def _owner_findings(tmp_path: Path, inference: Inference) -> set[str]:
-    path = tmp_path / "data.ttl"
+    path, extension = tmp_path / "data.ttl", tmp_path / "acme.ttl"
     path.write_text(DATA)
-    report = validate([str(path)], as_of=FIXTURE_AS_OF, inference=inference)
+    extension.write_text(EXTENSION)
+    report = validate([str(path)], as_of=FIXTURE_AS_OF, inference=inference, extensions=[str(extension)])
     return {f.focus_node for f in report.findings if f.rule == "AISystemAccountableOwner"}
 
 

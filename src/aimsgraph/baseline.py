@@ -53,7 +53,7 @@ def apply(report: ValidationReport, path: Path) -> ValidationReport:
         raise UsageError(f'{path}: not an aimsgraph baseline (expected "format": "{FORMAT}")')
     known = {entry.get("fingerprint") for entry in document["findings"] if isinstance(entry, dict)}
     findings = tuple(
-        replace(f, suppressed="baseline") if f.suppressed is None and f.fingerprint in known else f
+        replace(f, suppressed="baseline") if f.suppressed is None and f.suppressible and f.fingerprint in known else f
         for f in report.findings
     )
     active = [f for f in findings if f.suppressed is None]

@@ -49,6 +49,15 @@ InferenceChoice = Annotated[
     typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none]."),
 ]
 Shapes = Annotated[list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")]
+Extensions = Annotated[
+    list[str],
+    typer.Option(
+        "--extension",
+        metavar="FILE",
+        help="Vocabulary extending aimsgraph's (subclasses of its classes, say), trusted like the ontology; "
+        "the same statements in the data are set aside and reported. Repeatable.",
+    ),
+]
 InputFormat = Annotated[
     str | None, typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions.")
 ]
@@ -115,6 +124,7 @@ def validate(
         list[str], typer.Argument(metavar="PATH...", help="Files, directories (searched recursively) or - for stdin.")
     ],
     shapes: Shapes = [],  # noqa: B006
+    extensions: Extensions = [],  # noqa: B006
     no_bundled_shapes: Annotated[
         bool, typer.Option("--no-bundled-shapes", help="Validate with --shapes only, not with aimsgraph's own shapes.")
     ] = False,
@@ -161,6 +171,7 @@ def validate(
             inference=settings.inference,
             input_format=RdfFormat.from_name(input_format) if input_format else None,
             shapes=shapes,
+            extensions=extensions,
             bundled_shapes=not no_bundled_shapes,
         )
         if create_baseline is not None:
@@ -191,6 +202,7 @@ def gaps(
     ] = gaps_render.GapFormat.TABLE,
     inference: InferenceChoice = None,
     shapes: Shapes = [],  # noqa: B006
+    extensions: Extensions = [],  # noqa: B006
     input_format: InputFormat = None,
 ) -> None:
     """Give every ISO/IEC 42001 clause and Annex A control a status, and the audit-readiness summary."""
@@ -202,6 +214,7 @@ def gaps(
             inference=Settings.from_environment(given={"inference": inference}).inference,
             input_format=RdfFormat.from_name(input_format) if input_format else None,
             shapes=shapes,
+            extensions=extensions,
         )
         sys.stdout.write(gaps_render.render(report, output_format, width=_width()))
         return EXIT_OK
@@ -349,13 +362,15 @@ def report(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also write the whole report as one PDF (needs the pdf extra).")
     ] = False,
+    extensions: Extensions = [],  # noqa: B006
 ) -> None:
     """Write the gap report: HTML pages (summary, conformity, SoA, findings, a page per AI system,
     appendix), the SoA, findings and risk register as CSV and XLSX, and with --pdf one PDF."""
 
     def run() -> int:
         earlier = _json_file(previous) if previous is not None else None
-        files = html_report.build(load.load(load.collect(paths)), as_of=_date(as_of), previous=earlier, pdf=pdf)
+        data = load.load(load.collect(paths))
+        files = html_report.build(data, as_of=_date(as_of), previous=earlier, pdf=pdf, extensions=extensions)
         try:
             out.mkdir(parents=True, exist_ok=True)
             for file in files:

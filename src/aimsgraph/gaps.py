@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph
 
-from aimsgraph import library, load, reason, sparql
+from aimsgraph import integrity, library, load, reason, sparql
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Finding, Inference, Requirement, Severity, Term, ValidationReport
 from aimsgraph.validate import bundled_catalog, bundled_knowledge, bundled_knowledge_quads, validate_loaded
@@ -105,15 +105,17 @@ def gaps(
     inference: Inference = Inference.NONE,
     input_format: RdfFormat | None = None,
     shapes: Sequence[str] = (),
+    extensions: Sequence[str] = (),
 ) -> GapReport:
-    """Give the gap report of the AIMS data at ``paths`` as of ``as_of``.
+    """Give the gap report of the AIMS data at ``paths`` as of ``as_of``; ``extensions`` as for
+    :func:`aimsgraph.validate.validate`.
 
     :raises UsageError: a path is missing, empty or of unknown format.
-    :raises InputError: a data or shapes file is not well-formed.
+    :raises InputError: a data, shapes or extension file is not well-formed.
     :raises ShapesError: a shapes file is not valid SHACL.
     """
     data = load.load(load.collect(paths, input_format=input_format))
-    return gaps_loaded(data, as_of=as_of, inference=inference, shapes=shapes)
+    return gaps_loaded(data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions)
 
 
 def gaps_loaded(
@@ -122,14 +124,17 @@ def gaps_loaded(
     as_of: dt.date,
     inference: Inference = Inference.NONE,
     shapes: Sequence[str] = (),
+    extensions: Sequence[str] = (),
 ) -> GapReport:
     """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`)."""
-    validation = validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes)
+    validation = validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions)
+    # The coverage queries must see what the shapes saw: the data less what redefines our terms,
+    # the extensions, and the same entailments.
+    trusted = integrity.trusted_quads(data, extensions)
     if inference is Inference.NONE:
-        store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+        store = load.oxigraph_store(trusted, list(bundled_knowledge_quads()))
     else:
-        # The coverage queries must see what the shapes saw: the same entailments.
-        closed = reason.entail(data.graph + bundled_knowledge(), inference)
+        closed = reason.entail(load.from_quads(trusted, sources=()).graph + bundled_knowledge(), inference)
         store = load.oxigraph_store(load.to_quads(closed))
     coverage_rows = _select(store, "clause-coverage", as_of)
     readiness_rows = _select(store, "audit-readiness", as_of)

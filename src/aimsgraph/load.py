@@ -155,7 +155,7 @@ def from_quads(quads: Iterable[pyoxigraph.Quad], *, sources: Sequence[str]) -> L
     """
     data = LoadedData(Graph(), sources=list(sources))
     for quad in quads:
-        data.graph.add((_to_rdflib(quad.subject), URIRef(quad.predicate.value), _to_rdflib(quad.object)))
+        data.graph.add((to_rdflib(quad.subject), URIRef(quad.predicate.value), to_rdflib(quad.object)))
         data.quads.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
     return data
 
@@ -225,9 +225,9 @@ def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str], kept
             source.content, source.rdf_format.oxigraph, base_iri=source.base_iri, rename_blank_nodes=True
         )
         for quad in quads:
-            subject = _to_rdflib(quad.subject)
+            subject = to_rdflib(quad.subject)
             predicate = URIRef(quad.predicate.value)
-            graph.add((subject, predicate, _to_rdflib(quad.object)))
+            graph.add((subject, predicate, to_rdflib(quad.object)))
             kept.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
             if quad.predicate.value == _RDF_TYPE and isinstance(subject, URIRef):
                 typed.add(str(subject))
@@ -266,7 +266,11 @@ def _problem(error: SyntaxError) -> str:
     return message
 
 
-def _to_rdflib(term: object) -> Node:
+def to_rdflib(term: object) -> Node:
+    """Give the rdflib term for a pyoxigraph term.
+
+    :raises ValueError: it is an RDF 1.2 triple term, which aimsgraph does not take.
+    """
     if isinstance(term, pyoxigraph.NamedNode):
         return URIRef(term.value)
     if isinstance(term, pyoxigraph.BlankNode):

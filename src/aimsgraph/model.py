@@ -89,6 +89,10 @@ class SourceLocation:
         return self.property_line or self.line
 
 
+# Findings that no waiver or baseline can suppress (see integrity.py).
+UNSUPPRESSIBLE_RULES = frozenset({"DataRedefinesTerms"})
+
+
 @dataclass(frozen=True)
 class Finding:
     """One SHACL validation result, enriched with its rule's metadata and its source location."""
@@ -108,6 +112,12 @@ class Finding:
     focus_label: str | None = None
     suppressed: str | None = None  # why the finding does not count: "waiver" or "baseline"
     systemic: bool = False  # its rule finds a required element missing altogether (aims:systemic)
+
+    @property
+    def suppressible(self) -> bool:
+        """Whether a waiver or a baseline may suppress this finding: not one that shows the data
+        trying to change the rules it is judged by."""
+        return self.rule not in UNSUPPRESSIBLE_RULES
 
     @property
     def fingerprint(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ import jinja2
 import pyoxigraph
 from markupsafe import Markup, escape
 
-from aimsgraph import __version__, assets, exports, library, load, oscal, remediation, sparql
+from aimsgraph import __version__, assets, exports, integrity, library, load, oscal, remediation, sparql
 from aimsgraph.errors import UsageError
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
 from aimsgraph.model import Finding, Term
@@ -60,7 +61,12 @@ class Page:
 
 
 def build(
-    data: load.LoadedData, *, as_of: dt.date, previous: dict[str, Any] | None = None, pdf: bool = False
+    data: load.LoadedData,
+    *,
+    as_of: dt.date,
+    previous: dict[str, Any] | None = None,
+    pdf: bool = False,
+    extensions: Sequence[str] = (),
 ) -> list[Page]:
     """Give the report's files for the AIMS data as of ``as_of``: the HTML pages, the SoA, findings
     and risk register as CSV and as one XLSX workbook, and with ``pdf`` the whole report as one PDF.
@@ -70,8 +76,8 @@ def build(
     :raises jinja2.UndefinedError: a template uses a value the report does not have (a bug).
     :raises UsageError: ``pdf`` is asked for and WeasyPrint is not installed.
     """
-    gap_report = gaps_loaded(data, as_of=as_of)
-    store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+    gap_report = gaps_loaded(data, as_of=as_of, extensions=extensions)
+    store = load.oxigraph_store(integrity.trusted_quads(data, extensions), list(bundled_knowledge_quads()))
     compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
     rows = {
         name: _rows(store, name, as_of)

@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, load, reason, shacl, sparql
+from aimsgraph import assets, integrity, load, reason, shacl, sparql
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import InputError, ShapesError, UsageError
 from aimsgraph.formats import RdfFormat
@@ -70,15 +70,22 @@ def validate(
     input_format: RdfFormat | None = None,
     shapes: Sequence[str] = (),
     bundled_shapes: bool = True,
+    extensions: Sequence[str] = (),
 ) -> ValidationReport:
     """Give the validation report of the AIMS data at ``paths`` as of the date ``as_of``.
 
+    ``extensions`` are files of vocabulary that extends aimsgraph's (subclasses of its classes,
+    say): trusted like the ontology, whereas the same statements in the data are set aside and
+    reported (see ``integrity``).
+
     :raises UsageError: a path is missing, empty or of unknown format; no shapes are left to run.
-    :raises InputError: a data or shapes file is not well-formed.
+    :raises InputError: a data, shapes or extension file is not well-formed.
     :raises ShapesError: a shapes file is not valid SHACL.
     """
     data = load.load(load.collect(paths, input_format=input_format))
-    return validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes, bundled_shapes=bundled_shapes)
+    return validate_loaded(
+        data, as_of=as_of, inference=inference, shapes=shapes, bundled_shapes=bundled_shapes, extensions=extensions
+    )
 
 
 def validate_loaded(
@@ -88,21 +95,28 @@ def validate_loaded(
     inference: Inference = Inference.NONE,
     shapes: Sequence[str] = (),
     bundled_shapes: bool = True,
+    extensions: Sequence[str] = (),
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
     shacl.check_rdflib_plugins()
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
     knowledge = bundled_knowledge()
+    set_aside = integrity.redefinitions(data.quads)
 
     working = Graph()
     working += data.graph
+    for statement in set_aside:  # before the knowledge goes in, which may hold the same triple
+        working.remove(statement)
     working += knowledge
+    for source in load.collect(extensions) if extensions else []:
+        working += load.parse_graph(source)  # trusted like the ontology: passed on purpose
     working.add((_CONTEXT, RDF.type, URIRef(AIMS + "ValidationContext")))
     working.add((_CONTEXT, URIRef(AIMS + "asOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
     if inference is not Inference.NONE:
         working = reason.entail(working, inference)
 
     report = shacl.report_graph(working, shapes_graph)
+    integrity.record(report, set_aside, shapes_graph)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
     systems = _ai_systems(working)
@@ -297,7 +311,7 @@ def _apply_waivers(working: Graph, findings: list[Finding], as_of: dt.date) -> t
     used: set[str] = set()
     marked = []
     for finding in findings:
-        waiver = current.get((finding.rule, finding.focus_node))
+        waiver = current.get((finding.rule, finding.focus_node)) if finding.suppressible else None
         if waiver is not None:
             used.add(waiver)
         marked.append(finding if waiver is None else replace(finding, suppressed="waiver"))
