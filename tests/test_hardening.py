@@ -284,3 +284,29 @@ def test_no_waiver_or_baseline_hides_a_redefinition(tmp_path: Path) -> None:
     runner.invoke(app, ["validate", *paths, "--as-of", EXAMPLE_AS_OF.isoformat(), "--create-baseline", str(baseline)])
     result = runner.invoke(app, ["validate", *paths, "--as-of", EXAMPLE_AS_OF.isoformat(), "--baseline", str(baseline)])
     assert result.exit_code == 1 and "DataRedefinesTerms" in result.stdout
+
+
+def test_every_analysis_has_a_deadline_and_the_service_carries_on(tmp_path: Path) -> None:
+    # owlrl spent 204 s on a 401-triple transitive chain; neither it nor pySHACL can be interrupted,
+    # so the service runs them in a worker it kills at AIMSGRAPH_ANALYSIS_TIMEOUT.
+    chain = "".join(
+        f"<https://hostile.example/n{i}> <https://hostile.example/p> <https://hostile.example/n{i + 1}> .\n"
+        for i in range(400)
+    )
+    chain += "<https://hostile.example/p> a <http://www.w3.org/2002/07/owl#TransitiveProperty> .\n"
+    aimsgraph = str(Path(sys.executable).parent / "aimsgraph")
+
+    def command(port: int) -> list[str]:
+        return [aimsgraph, "serve", "--data-dir", str(tmp_path / "store"), "--port", str(port)]
+
+    import httpx  # noqa: PLC0415
+
+    settings = {"AIMSGRAPH_INFERENCE": "owlrl", "AIMSGRAPH_ANALYSIS_TIMEOUT": "4"}
+    with running(command, "/healthz", env=settings) as base:
+        upload = {"Content-Type": "text/turtle"}
+        slow = httpx.post(base + "/v1/validate", content=chain.encode(), headers=upload, timeout=60)
+        assert slow.status_code == 503 and "longer than 4 s" in slow.json()["detail"], slow.text[:300]
+        assert httpx.get(base + "/healthz", timeout=5).json()["status"] == "ok"
+        small = "<https://ok.example/s> <https://ok.example/p> 1 .\n"
+        quick = httpx.post(base + "/v1/validate", content=small.encode(), headers=upload, timeout=60)
+        assert quick.status_code == 200 and quick.json()["triples"] == 1

@@ -34,6 +34,15 @@ class InputError(AimsgraphError):
                 where += f":{column}"
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[object, tuple[str, str, int | None, int | None]]:
+        # Keyword-only arguments do not survive pickling on their own; the analysis workers send
+        # these back to the server through a pipe.
+        return (_input_error, (self.problem, self.source, self.line, self.column))
+
+
+def _input_error(message: str, source: str, line: int | None, column: int | None) -> InputError:
+    return InputError(message, source=source, line=line, column=column)
+
 
 class ShapesError(AimsgraphError):
     """A shapes graph is not valid SHACL (checked against SHACL-SHACL)."""

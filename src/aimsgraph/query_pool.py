@@ -1,11 +1,13 @@
-"""Queries from the network run in worker processes, so that a runaway query can be stopped.
+"""Work from the network runs in worker processes, so that a runaway job can be stopped.
 
-Oxigraph cannot interrupt a query from another thread, and a Python thread cannot be killed, so a
-time limit needs a process. Each worker opens the store on disk read-only (Oxigraph allows any
-number of readers beside the one writer), runs one query at a time and sends back the serialised
-result. A read-only store is a snapshot, so a worker reopens it when the store's generation has
-moved on since its last query (reopening takes a few milliseconds). A worker that overruns the
-limit is killed and replaced, and the caller gets :class:`QueryTimeoutError`.
+Oxigraph cannot interrupt a query from another thread, pySHACL and owlrl cannot be interrupted at
+all, and a Python thread cannot be killed, so a time limit needs a process. Each worker opens the
+store on disk read-only (Oxigraph allows any number of readers beside the one writer), does one
+job at a time and sends back the result. A read-only store is a snapshot, so a worker reopens it
+when the store's generation has moved on since its last job (reopening takes a few
+milliseconds). A worker that overruns the limit is killed and replaced, and the caller gets
+:class:`QueryTimeoutError`. :class:`QueryPool` runs SPARQL queries (light workers that import
+only pyoxigraph); :class:`AnalysisPool` runs validation, gap analysis and reports.
 """
 
 from __future__ import annotations
@@ -13,18 +15,23 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
-from aimsgraph.errors import InputError, QueryTimeoutError
+from aimsgraph.errors import AimsgraphError, InputError, QueryTimeoutError
 from aimsgraph.query_worker import serve_queries, unwrap
 from aimsgraph.store import QueryRequest
 
+Target = Callable[[str, Connection], None]
+
 
 class _Worker:
-    def __init__(self, context: multiprocessing.context.SpawnContext, directory: Path):
+    def __init__(self, context: multiprocessing.context.SpawnContext, directory: Path, target: Target):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=serve_queries, args=(str(directory), child), daemon=True)
+        self.process = context.Process(target=target, args=(str(directory), child), daemon=True)
         self.process.start()
         child.close()
 
@@ -34,12 +41,15 @@ class _Worker:
         self.connection.close()
 
 
-class QueryPool:
-    """A fixed number of query workers over one store directory."""
+class _Pool:
+    """A fixed number of workers running ``target`` over one store directory."""
 
-    def __init__(self, directory: Path, *, workers: int, timeout: float):
+    what = "job"
+
+    def __init__(self, directory: Path, *, workers: int, timeout: float, target: Target):
         self._directory = directory
         self._timeout = timeout
+        self._target = target
         self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
@@ -48,35 +58,33 @@ class QueryPool:
             self._add()
 
     def _add(self) -> None:
-        worker = _Worker(self._context, self._directory)
+        worker = _Worker(self._context, self._directory, self._target)
         with self._lock:
             self._all.append(worker)
         self._idle.put(worker)
 
-    def run(self, request: QueryRequest, *, generation: int) -> bytes:
-        """Give the serialised result of ``request``, run against the store as of ``generation``.
+    def _call(self, message: object) -> Any:
+        """Send ``message`` to an idle worker and give its answer.
 
-        :raises QueryTimeoutError: the query ran past the limit; its worker was replaced.
-        :raises InputError: the query failed in Oxigraph.
+        :raises QueryTimeoutError: the job ran past the limit; its worker was replaced.
+        :raises InputError: the job stopped its worker.
         """
         worker = self._idle.get()
         returned: _Worker | None = worker  # None once the worker has been replaced
         try:
-            # a plain dict crosses the pipe, so that a worker needs no aimsgraph classes
-            worker.connection.send((generation, asdict(request)))
+            worker.connection.send(message)
             if not worker.connection.poll(self._timeout):
                 self._replace(worker)
                 returned = None
-                raise QueryTimeoutError(f"the query ran longer than {self._timeout:g} s and was stopped")
-            outcome = worker.connection.recv()
+                raise QueryTimeoutError(f"the {self.what} ran longer than {self._timeout:g} s and was stopped")
+            return worker.connection.recv()
         except (EOFError, OSError):
             self._replace(worker)
             returned = None
-            raise InputError("the query stopped its worker", source="query") from None
+            raise InputError(f"the {self.what} stopped its worker", source=self.what) from None
         finally:
             if returned is not None:
                 self._idle.put(returned)
-        return unwrap(outcome)
 
     def _replace(self, worker: _Worker) -> None:
         worker.stop()
@@ -90,3 +98,45 @@ class QueryPool:
             workers, self._all = self._all, []
         for worker in workers:
             worker.stop()
+
+
+class QueryPool(_Pool):
+    """Workers that run SPARQL queries on a read-only view of the store."""
+
+    what = "query"
+
+    def __init__(self, directory: Path, *, workers: int, timeout: float):
+        super().__init__(directory, workers=workers, timeout=timeout, target=serve_queries)
+
+    def run(self, request: QueryRequest, *, generation: int) -> bytes:
+        """Give the serialised result of ``request``, run against the store as of ``generation``.
+
+        :raises QueryTimeoutError: the query ran past the limit; its worker was replaced.
+        :raises InputError: the query failed in Oxigraph.
+        """
+        # a plain dict crosses the pipe, so that a worker needs no aimsgraph classes
+        return unwrap(self._call((generation, asdict(request))))
+
+
+class AnalysisPool(_Pool):
+    """Workers that validate uploads and make gap reports and reports of the stored data."""
+
+    what = "analysis"
+
+    def __init__(self, directory: Path, *, workers: int, timeout: float):
+        from aimsgraph.analysis_worker import serve_analysis  # noqa: PLC0415 - heavy; only the service needs it
+
+        super().__init__(directory, workers=workers, timeout=timeout, target=serve_analysis)
+
+    def run(self, job: str, payload: dict[str, Any], *, generation: int) -> Any:
+        """Give the result of ``job`` (see :func:`aimsgraph.analysis_worker.do`) under the time limit.
+
+        :raises QueryTimeoutError: it ran past the limit; its worker was replaced.
+        :raises AimsgraphError: the job failed on bad input, as it would in the service itself.
+        """
+        outcome = self._call((generation, job, payload))
+        if outcome[0] == "ok":
+            return outcome[1]
+        if outcome[0] == "error" and isinstance(outcome[1], AimsgraphError):
+            raise outcome[1]
+        raise RuntimeError(f"the {job} failed in its worker: {outcome[1]}")

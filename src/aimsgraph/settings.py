@@ -45,6 +45,10 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     query_timeout: int = 30  # seconds; a query from the network that runs longer is stopped
     query_workers: int = 2
+    # Validation, gap analysis and reports of what the service is sent or holds: heavier, so one
+    # worker and a longer limit (1,000 AI systems take about 30 s).
+    analysis_timeout: int = 120
+    analysis_workers: int = 1
     max_rows: int = 100_000  # a larger result is refused with a message, never cut short
 
     @classmethod
@@ -88,6 +92,12 @@ class Settings:
             ),
             query_workers=setting(
                 "query_workers", lambda: _integer(env, "AIMSGRAPH_QUERY_WORKERS", defaults.query_workers)
+            ),
+            analysis_timeout=setting(
+                "analysis_timeout", lambda: _integer(env, "AIMSGRAPH_ANALYSIS_TIMEOUT", defaults.analysis_timeout)
+            ),
+            analysis_workers=setting(
+                "analysis_workers", lambda: _integer(env, "AIMSGRAPH_ANALYSIS_WORKERS", defaults.analysis_workers)
             ),
             max_rows=setting("max_rows", lambda: _integer(env, "AIMSGRAPH_MAX_ROWS", defaults.max_rows)),
         )

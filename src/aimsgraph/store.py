@@ -176,17 +176,24 @@ class EmbeddedStore:
 
     def data(self) -> load.LoadedData:
         """Give all the organisation's data (every graph but the knowledge graph), merged, for validation."""
-        quads = [
-            quad
-            for quad in self._store.quads_for_pattern(None, None, None)
-            if not (isinstance(quad.graph_name, pyoxigraph.NamedNode) and quad.graph_name.value == KNOWLEDGE_GRAPH)
-        ]
-        return load.from_quads(quads, sources=[info.iri for info in self.graphs()])
+        return stored_data(self._store)
 
     def flush(self) -> None:
         """Write everything to disk now, where read-only views (the query workers) will see it."""
         if self._directory is not None:
             self._store.flush()
+
+
+def stored_data(store: pyoxigraph.Store) -> load.LoadedData:
+    """Give the organisation's data in an Oxigraph store laid out as the embedded store lays it out
+    (every graph but the knowledge graph), merged; also used on the workers' read-only views."""
+    quads = [
+        quad
+        for quad in store.quads_for_pattern(None, None, None)
+        if not (isinstance(quad.graph_name, pyoxigraph.NamedNode) and quad.graph_name.value == KNOWLEDGE_GRAPH)
+    ]
+    graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, pyoxigraph.NamedNode)})
+    return load.from_quads(quads, sources=graphs)
 
 
 def checked_graph(iri: str) -> str:

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aimsgraph import __version__, shacl
 from aimsgraph.api import graph_store, sparql_protocol, v1
 from aimsgraph.errors import AimsgraphError, InputError, QueryTimeoutError
-from aimsgraph.query_pool import QueryPool
+from aimsgraph.query_pool import AnalysisPool, QueryPool
 from aimsgraph.settings import Settings
 from aimsgraph.store import GraphStore
 
@@ -27,17 +27,22 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Queries from the network run in worker processes under a time limit; that needs the
-        # store on disk (an in-memory store, used only in tests, runs them in-process).
+        # Queries, validation, gap analysis and reports from the network run in worker processes
+        # under a time limit; that needs the store on disk (an in-memory store, used only in
+        # tests, runs them in-process).
         if store.directory is not None:
             app.state.query_pool = QueryPool(
                 store.directory, workers=settings.query_workers, timeout=settings.query_timeout
             )
+            app.state.analysis_pool = AnalysisPool(
+                store.directory, workers=settings.analysis_workers, timeout=settings.analysis_timeout
+            )
         try:
             yield
         finally:
-            if app.state.query_pool is not None:
-                app.state.query_pool.close()
+            for pool in (app.state.query_pool, app.state.analysis_pool):
+                if pool is not None:
+                    pool.close()
 
     app = FastAPI(
         title="aimsgraph",
@@ -46,6 +51,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.query_pool = None
+    app.state.analysis_pool = None
     app.state.settings = settings
     app.state.store = store
     app.state.generation = 0  # bumped by every write, so cached reports know when they are stale

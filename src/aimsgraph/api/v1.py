@@ -9,16 +9,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from aimsgraph import library, load, sparql
+from aimsgraph import analysis_worker, library, sparql
 from aimsgraph import report as html_report
 from aimsgraph.api.auth import require_read
 from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
-from aimsgraph.gaps import GapReport, gaps_loaded
+from aimsgraph.gaps import GapReport
 from aimsgraph.model import FailOn, ValidationReport
+from aimsgraph.query_pool import AnalysisPool
 from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
 from aimsgraph.store import GraphStore, QueryRequest
-from aimsgraph.validate import validate_loaded
 
 router = APIRouter(prefix="/v1", tags=["aimsgraph"], dependencies=[Depends(require_read)])
 
@@ -47,10 +47,13 @@ async def validate_upload(
     rdf_format = upload_format(request.headers.get("content-type"))
     if rdf_format is None:
         raise HTTPException(status_code=415, detail="send Turtle, TriG, N-Triples, N-Quads, JSON-LD or RDF/XML")
-    source = load.SourceFile("upload", await request.body(), rdf_format, "urn:aimsgraph:upload#")
-    report: ValidationReport = await run_in_threadpool(
-        lambda: validate_loaded(load.load([source]), as_of=as_of or dt.date.today())
-    )
+    payload = {
+        "content": await request.body(),
+        "format": rdf_format.value,
+        "as_of": (as_of or dt.date.today()).isoformat(),
+        **_inference(request),
+    }
+    report: ValidationReport = await run_in_threadpool(_analyse, request, "validate-upload", payload)
     return JSONResponse(json_render.to_dict(report, fail_on=fail_on))
 
 
@@ -103,8 +106,7 @@ def report_page(request: Request, page: str, as_of: AsOf = None) -> Response:
     # The PDF takes seconds to lay out, so it is made only when someone asks for it.
     want_pdf = page == html_report.PDF_NAME
     if key not in cached or (want_pdf and page not in cached[key]):
-        store: GraphStore = state.store
-        files = html_report.build(store.data(), as_of=date, pdf=want_pdf)
+        files = _analyse(request, "report", {"as_of": date.isoformat(), "pdf": want_pdf, **_inference(request)})
         cached.clear()
         cached[key] = {file.name: file for file in files}
     files_now = cached[key]
@@ -128,8 +130,27 @@ def _gaps(request: Request, as_of: dt.date) -> GapReport:
     key = (state.generation, as_of)
     cached: dict[tuple[int, dt.date], GapReport] = state.gap_cache
     if key not in cached:
-        store: GraphStore = state.store
-        report = gaps_loaded(store.data(), as_of=as_of)
+        report = _analyse(request, "gaps", {"as_of": as_of.isoformat(), **_inference(request)})
         cached.clear()  # only the newest generation is worth keeping
         cached[key] = report
     return cached[key]
+
+
+def _analyse(request: Request, job: str, payload: dict[str, Any]) -> Any:
+    """Do an analysis job (see :mod:`aimsgraph.analysis_worker`): in a worker process under the
+    service's time limit, or in this process for an in-memory store (tests).
+
+    :raises QueryTimeoutError: it ran past AIMSGRAPH_ANALYSIS_TIMEOUT and was stopped.
+    :raises AimsgraphError: the input was bad.
+    """
+    state = request.app.state
+    pool: AnalysisPool | None = state.analysis_pool
+    if pool is not None:
+        return pool.run(job, payload, generation=state.generation)
+    store: GraphStore = state.store
+    return analysis_worker.do(job, payload, store.data)
+
+
+def _inference(request: Request) -> dict[str, str]:
+    """The service's inference setting (AIMSGRAPH_INFERENCE), as a job's payload carries it."""
+    return {"inference": request.app.state.settings.inference.value}

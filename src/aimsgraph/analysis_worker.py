@@ -1,0 +1,66 @@
+"""The body of an analysis worker process: validation, gap analysis and reports for the service.
+
+pySHACL, owlrl and rdflib's SPARQL engine cannot be interrupted, and a crafted upload can keep
+them busy for minutes (owlrl took 204 s on a 401-triple transitive chain). So the service runs
+this work in processes it can kill at the deadline, as it does queries (see
+:mod:`aimsgraph.query_pool`). A worker reads stored data from a read-only view of the store.
+Results and aimsgraph's own errors travel back pickled; any other failure is sent as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph
+
+from aimsgraph import load
+from aimsgraph import report as html_report
+from aimsgraph.errors import AimsgraphError
+from aimsgraph.formats import RdfFormat
+from aimsgraph.gaps import gaps_loaded
+from aimsgraph.model import Inference
+from aimsgraph.store import stored_data
+from aimsgraph.validate import validate_loaded
+
+
+def serve_analysis(directory: str, connection: Connection) -> None:
+    """Do the jobs that arrive on ``connection`` against the store at ``directory``, until it closes."""
+    store: pyoxigraph.Store | None = None
+    seen_generation = -1
+    while True:
+        try:
+            generation, job, payload = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if job != "validate-upload" and (store is None or generation != seen_generation):
+                store = pyoxigraph.Store.read_only(directory)
+                seen_generation = generation
+            stored = functools.partial(stored_data, store) if store is not None else None
+            connection.send(("ok", do(job, payload, stored)))
+        except AimsgraphError as error:
+            connection.send(("error", error))
+        except Exception as error:  # a bug: reported as text, the worker lives on
+            connection.send(("crash", f"{type(error).__name__}: {error}"))
+
+
+def do(job: str, payload: dict[str, Any], stored: Callable[[], load.LoadedData] | None) -> Any:
+    """Do one job here, in this process (the service calls it directly for a store that is not on
+    its disk); ``stored`` gives the stored data, for the jobs about it."""
+    as_of = dt.date.fromisoformat(payload["as_of"])
+    inference = Inference(payload.get("inference", "none"))
+    if job == "validate-upload":
+        source = load.SourceFile(
+            "upload", payload["content"], RdfFormat.from_name(payload["format"]), "urn:aimsgraph:upload#"
+        )
+        return validate_loaded(load.load([source]), as_of=as_of, inference=inference)
+    assert stored is not None
+    if job == "gaps":
+        return gaps_loaded(stored(), as_of=as_of, inference=inference)
+    if job == "report":
+        return html_report.build(stored(), as_of=as_of, pdf=payload.get("pdf", False), inference=inference)
+    raise ValueError(f"no such job: {job}")
