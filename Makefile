@@ -55,4 +55,4 @@ docs: $(STAMP) ## Regenerate docs/queries.md from the query headers
 	$(BIN)/python docs/make_docs.py
 
 clean: ## Remove the virtual environment, the demo store, the demo report and caches
-	rm -rf $(VENV) .aimsgraph .pytest_cache .mypy_cache .ruff_cache build dist aimsgraph-report
+	rm -rf $(VENV) .aimsgraph .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist aimsgraph-report

@@ -310,3 +310,41 @@ def test_every_analysis_has_a_deadline_and_the_service_carries_on(tmp_path: Path
         small = "<https://ok.example/s> <https://ok.example/p> 1 .\n"
         quick = httpx.post(base + "/v1/validate", content=small.encode(), headers=upload, timeout=60)
         assert quick.status_code == 200 and quick.json()["triples"] == 1
+
+
+def test_a_hung_store_cannot_hang_the_client() -> None:
+    # A server that accepts the connection and never answers: rdflib's SPARQLStore ignored its
+    # timeout on one such; ours stops at the limit with a clear error.
+    import socket  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from aimsgraph.errors import QueryTimeoutError  # noqa: PLC0415
+    from aimsgraph.remote_store import Endpoints, RemoteStore  # noqa: PLC0415
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        started = time.monotonic()
+        with pytest.raises(QueryTimeoutError, match="did not answer"):
+            RemoteStore(Endpoints.from_base(base), [], timeout=1).graphs()
+        assert time.monotonic() - started < 10
+
+
+def test_the_report_escapes_what_the_data_says_and_links_nothing_from_it(tmp_path: Path) -> None:
+    from aimsgraph import load, report  # noqa: PLC0415
+
+    data = tmp_path / "data.ttl"
+    data.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        '<https://x.example/s> a aims:AISystem ; rdfs:label "<script>alert(1)</script>" .\n'
+        "<https://x.example/e> a aims:Evidence ; aims:supports <https://x.example/s> ;\n"
+        '    aims:location "javascript:alert(1)" ;\n'
+        '    rdfs:label "<img src=x onerror=alert(1)>" .\n'
+    )
+    for file in report.build(load.load(load.collect([str(data)])), as_of=EXAMPLE_AS_OF):
+        if file.name.endswith(".html"):
+            assert "<script>" not in str(file.body) and "<img" not in str(file.body), file.name
+            assert "javascript:" not in str(file.body), file.name
+        if file.name == report.OSCAL_NAME:
+            assert '"href": "javascript:' not in str(file.body)
