@@ -248,7 +248,7 @@ def test_query_library_over_http(client: TestClient) -> None:
     assert result.status_code == 200
     assert result.json()["results"]["bindings"][0]["action"]["value"] == "https://kestrel.example/aims/ca-2026-02"
     assert client.get("/v1/queries/overdue-corrective-actions", params={"asOf": "soon"}).status_code == 400
-    assert client.get("/v1/queries/no-such-query").status_code == 400
+    assert client.get("/v1/queries/no-such-query").status_code == 404
 
 
 def test_health_and_openapi(client: TestClient) -> None:
@@ -311,3 +311,10 @@ def test_report_pages_over_http(client: TestClient) -> None:
     assert workbook.headers["content-type"].endswith("spreadsheetml.sheet") and workbook.content[:2] == b"PK"
     pdf = client.get("/v1/reports/aims-report.pdf", params={"as_of": "2026-11-26"})
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+
+
+def test_as_of_is_a_calendar_date(client: TestClient) -> None:
+    # FastAPI's own date parameter would read "0" as a Unix time, 1970-01-01.
+    assert client.get("/v1/gaps", params={"as_of": "0"}).status_code == 422
+    impossible = client.get("/v1/gaps", params={"as_of": "2026-02-30"})
+    assert impossible.status_code == 400 and "not a calendar date" in impossible.json()["detail"]

@@ -63,7 +63,12 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app.add_exception_handler(AimsgraphError, _error_response)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
-    @app.get("/", tags=["service"], summary="Links to the report, the docs and the SPARQL endpoint")
+    @app.get(
+        "/",
+        tags=["service"],
+        summary="Links to the report, the docs and the SPARQL endpoint",
+        response_class=HTMLResponse,
+    )
     def home() -> HTMLResponse:
         return HTMLResponse(
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><link rel='icon' href='data:,'>"

@@ -15,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import load
 from aimsgraph.api.auth import require_read, require_write
+from aimsgraph.api.documented import ERRORS, content
 from aimsgraph.api.negotiation import GRAPHS, choose, graph_format, upload_format
 from aimsgraph.store import GraphStore
 
-router = APIRouter(tags=["Graph Store Protocol"])
+router = APIRouter(tags=["Graph Store Protocol"], responses=ERRORS)
 
 GraphParam = Annotated[str | None, Query(description="The IRI of the named graph.")]
 DefaultParam = Annotated[str | None, Query(description="Present (empty) to address the default graph.")]
@@ -31,7 +32,7 @@ def _target(graph: str | None, default: str | None) -> str | None:
     return graph
 
 
-@router.get("/store", dependencies=[Depends(require_read)], summary="Read a graph")
+@router.get("/store", dependencies=[Depends(require_read)], summary="Read a graph", responses=content(*GRAPHS))
 def read_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Give the triples of a named graph (or of the default graph) in the format Accept asks for."""
     store: GraphStore = request.app.state.store
@@ -48,13 +49,25 @@ def read_graph(request: Request, graph: GraphParam = None, default: DefaultParam
     return Response(body, media_type=media)
 
 
-@router.put("/store", dependencies=[Depends(require_write)], summary="Replace a graph (write scope)")
+@router.put(
+    "/store",
+    dependencies=[Depends(require_write)],
+    summary="Replace a graph (write scope)",
+    status_code=201,
+    responses={201: {"description": "The graph was created."}, 204: {"description": "The graph was replaced."}},
+)
 async def replace_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Replace a named graph with the request body; 201 when the graph is new, 204 when it was replaced."""
     return await _write(request, _named(graph, default), replace=True)
 
 
-@router.post("/store", dependencies=[Depends(require_write)], summary="Add to a graph (write scope)")
+@router.post(
+    "/store",
+    dependencies=[Depends(require_write)],
+    summary="Add to a graph (write scope)",
+    status_code=201,
+    responses={201: {"description": "The graph was created."}, 204: {"description": "The triples were added."}},
+)
 async def add_to_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Add the request body's triples to a named graph; 201 when the graph is new, 204 otherwise."""
     return await _write(request, _named(graph, default), replace=False)
@@ -70,7 +83,13 @@ async def _write(request: Request, target: str, *, replace: bool) -> Response:
     return Response(status_code=204 if existed else 201)
 
 
-@router.delete("/store", dependencies=[Depends(require_write)], summary="Delete a graph (write scope)")
+@router.delete(
+    "/store",
+    dependencies=[Depends(require_write)],
+    summary="Delete a graph (write scope)",
+    status_code=204,
+    responses={204: {"description": "The graph was deleted."}},
+)
 def delete_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     """Delete a named graph; 404 when there is none."""
     target = _named(graph, default)

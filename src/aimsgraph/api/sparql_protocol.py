@@ -17,12 +17,13 @@ from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import sparql
 from aimsgraph.api.auth import require_read, require_write
+from aimsgraph.api.documented import ERRORS, content
 from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose
 from aimsgraph.errors import InputError
 from aimsgraph.query_pool import QueryPool
 from aimsgraph.store import GraphStore, QueryRequest
 
-router = APIRouter(tags=["SPARQL 1.1 Protocol"])
+router = APIRouter(tags=["SPARQL 1.1 Protocol"], responses=ERRORS)
 
 _SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix formats: <http://www.w3.org/ns/formats/> .
@@ -41,7 +42,12 @@ def _store(request: Request) -> GraphStore:
     return store
 
 
-@router.get("/sparql", dependencies=[Depends(require_read)], summary="SPARQL query by GET, or the service description")
+@router.get(
+    "/sparql",
+    dependencies=[Depends(require_read)],
+    summary="SPARQL query by GET, or the service description",
+    responses=content(*SOLUTIONS, *GRAPHS, "text/turtle"),
+)
 def query_by_get(
     request: Request,
     query: Annotated[str | None, Query(description="The SPARQL query; without it, the service description.")] = None,
@@ -57,7 +63,12 @@ def query_by_get(
     return _answer(request, query, default_graph_uri or [], named_graph_uri or [])
 
 
-@router.post("/sparql", dependencies=[Depends(require_read)], summary="SPARQL query by POST (form or sparql-query)")
+@router.post(
+    "/sparql",
+    dependencies=[Depends(require_read)],
+    summary="SPARQL query by POST (form or sparql-query)",
+    responses=content(*SOLUTIONS, *GRAPHS),
+)
 async def query_by_post(request: Request) -> Response:
     """Run a query sent as application/x-www-form-urlencoded or as application/sparql-query."""
     text, params = await _operation(request, "application/sparql-query", "query")
@@ -67,7 +78,13 @@ async def query_by_post(request: Request) -> Response:
     )
 
 
-@router.post("/update", dependencies=[Depends(require_write)], summary="SPARQL update (write scope)")
+@router.post(
+    "/update",
+    dependencies=[Depends(require_write)],
+    summary="SPARQL update (write scope)",
+    status_code=204,
+    responses={204: {"description": "Done, as one transaction."}},
+)
 async def update(request: Request) -> Response:
     """Run an update sent as application/sparql-update or as a form with an 'update' field."""
     text, fields = await _operation(request, "application/sparql-update", "update")

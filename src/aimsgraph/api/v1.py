@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from aimsgraph import analysis_worker, library, sparql
 from aimsgraph import report as html_report
 from aimsgraph.api.auth import require_read
+from aimsgraph.api.documented import ERRORS, AsOf, content
 from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
 from aimsgraph.gaps import GapReport
 from aimsgraph.model import FailOn, ValidationReport
@@ -20,29 +21,26 @@ from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
 from aimsgraph.store import GraphStore, QueryRequest
 
-router = APIRouter(prefix="/v1", tags=["aimsgraph"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/v1", tags=["aimsgraph"], dependencies=[Depends(require_read)], responses=ERRORS)
 
-AsOf = Annotated[dt.date | None, Query(alias="as_of", description="Judge the AIMS as of this date (default: today).")]
 FailOnParam = Annotated[FailOn, Query(alias="fail_on", description="Severity at or above which 'failed' is true.")]
 
 
 @router.get("/gaps", summary="The gap report of the stored AIMS")
-def gap_report(request: Request, as_of: AsOf = None) -> JSONResponse:
+def gap_report(request: Request, as_of: AsOf) -> JSONResponse:
     """Give every clause and Annex A control with its status, and the audit-readiness summary."""
-    return JSONResponse(gaps_render.to_dict(_gaps(request, as_of or dt.date.today())))
+    return JSONResponse(gaps_render.to_dict(_gaps(request, as_of)))
 
 
 @router.get("/validate", summary="Validate the stored AIMS")
-def validate_stored(request: Request, as_of: AsOf = None, fail_on: FailOnParam = FailOn.VIOLATION) -> JSONResponse:
+def validate_stored(request: Request, as_of: AsOf, fail_on: FailOnParam = FailOn.VIOLATION) -> JSONResponse:
     """Give the validation report of everything stored, as `aimsgraph validate --format json` does."""
-    report = _gaps(request, as_of or dt.date.today()).validation
+    report = _gaps(request, as_of).validation
     return JSONResponse(json_render.to_dict(report, fail_on=fail_on))
 
 
 @router.post("/validate", summary="Validate an uploaded AIMS without storing it")
-async def validate_upload(
-    request: Request, as_of: AsOf = None, fail_on: FailOnParam = FailOn.VIOLATION
-) -> JSONResponse:
+async def validate_upload(request: Request, as_of: AsOf, fail_on: FailOnParam = FailOn.VIOLATION) -> JSONResponse:
     """Validate the RDF in the request body (format by Content-Type); nothing is stored."""
     rdf_format = upload_format(request.headers.get("content-type"))
     if rdf_format is None:
@@ -50,7 +48,7 @@ async def validate_upload(
     payload = {
         "content": await request.body(),
         "format": rdf_format.value,
-        "as_of": (as_of or dt.date.today()).isoformat(),
+        "as_of": as_of.isoformat(),
         **_inference(request),
     }
     report: ValidationReport = await run_in_threadpool(_analyse, request, "validate-upload", payload)
@@ -76,9 +74,11 @@ def list_queries() -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/queries/{query_id}", summary="Run a library query")
+@router.get("/queries/{query_id}", summary="Run a library query", responses=content(*SOLUTIONS))
 def run_query(request: Request, query_id: str) -> Response:
     """Run a library query on the stored AIMS; its parameters come from the URL (?asOf=2026-11-26)."""
+    if query_id not in {d.id for d in library.library()}:
+        raise HTTPException(status_code=404, detail=f"no library query {query_id!r} (GET /v1/queries lists them)")
     definition = library.find(query_id)
     values = library.bind_values(definition, dict(request.query_params), today=dt.date.today())
     media = choose(request.headers.get("accept"), list(SOLUTIONS))
@@ -95,11 +95,11 @@ def run_query(request: Request, query_id: str) -> Response:
     response_class=Response,
     responses={200: {"content": {media: {} for media in html_report.MEDIA_TYPES.values()}}},
 )
-def report_page(request: Request, page: str, as_of: AsOf = None) -> Response:
+def report_page(request: Request, page: str, as_of: AsOf) -> Response:
     """Give one file of the report of the stored AIMS: a page (index.html, soa.html, findings.html, systems.html,
     appendix.html, system-*.html), an export (soa.csv, findings.csv, risks.csv, aims-report.xlsx,
     assessment-results.json for OSCAL) or the whole report as aims-report.pdf."""
-    date = as_of or dt.date.today()
+    date = as_of
     state = request.app.state
     key = (state.generation, date)
     cached: dict[tuple[int, dt.date], dict[str, html_report.Page]] = state.report_cache
