@@ -348,3 +348,16 @@ def test_the_report_escapes_what_the_data_says_and_links_nothing_from_it(tmp_pat
             assert "javascript:" not in str(file.body), file.name
         if file.name == report.OSCAL_NAME:
             assert '"href": "javascript:' not in str(file.body)
+
+
+@pytest.mark.parametrize(
+    "update",
+    ["DROP ALL", "CLEAR NAMED", "DELETE WHERE { GRAPH ?g { ?s ?p ?o } }", "DROP GRAPH <urn:aimsgraph:graph:knowledge>"],
+)
+def test_an_update_cannot_reach_the_catalogue_or_the_log(client: TestClient, update: str) -> None:
+    # DROP ALL would have wiped the bundled catalogue: every requirement would then be unknown.
+    response = client.post("/update", data={"update": update}, headers={"Authorization": f"Bearer {WRITE_KEY}"})
+    assert response.status_code == 400 and "not allowed" in response.json()["detail"]
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/aimsgraph/ns#ReferenceControl> }"
+    answer = client.get("/sparql", params={"query": count}, headers={"Accept": "application/sparql-results+json"})
+    assert answer.json()["results"]["bindings"][0]["n"]["value"] == "38"

@@ -21,7 +21,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.algebra import translateUpdate, traverse
 from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import Identifier, Node
+from rdflib.term import Identifier, Node, Variable
 
 from aimsgraph import limits
 from aimsgraph.errors import InputError, UsageError
@@ -174,6 +174,14 @@ def check_update(text: str, *, source: str) -> str:
     def visit(node: object) -> None:
         if isinstance(node, CompValue) and node.name in ("Load", "ServiceGraphPattern"):
             refused.append("LOAD" if node.name == "Load" else "SERVICE")
+        elif (
+            isinstance(node, CompValue) and node.name in ("Drop", "Clear") and node.get("graphiri") in ("ALL", "NAMED")
+        ):
+            # ALL and NAMED reach the catalogue and the change log too: name the graphs instead
+            refused.append(f"{node.name.upper()} {node['graphiri']}")
+        elif isinstance(node, CompValue) and any(isinstance(g, Variable) for g in (node.get("quads") or {})):
+            # a graph chosen by a variable could be any graph, the reserved ones included
+            refused.append("a GRAPH ?variable in what it deletes or inserts")
         elif isinstance(node, URIRef) and str(node).startswith(RESERVED_GRAPHS):
             refused.append(f"the reserved graph <{node}>")
 
