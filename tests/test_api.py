@@ -45,6 +45,7 @@ def _count(client: TestClient) -> int:
     response = client.get(
         "/sparql", params={"query": COUNT_SYSTEMS}, headers={"Accept": "application/sparql-results+json"}
     )
+    assert response.status_code == 200, response.text
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
 

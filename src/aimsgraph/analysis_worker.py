@@ -3,7 +3,7 @@
 pySHACL, owlrl and rdflib's SPARQL engine cannot be interrupted, and a crafted upload can keep
 them busy for minutes (owlrl took 204 s on a 401-triple transitive chain). So the service runs
 this work in processes it can kill at the deadline, as it does queries (see
-:mod:`aimsgraph.query_pool`). A worker reads stored data from a read-only view of the store.
+:mod:`aimsgraph.query_pool`). A worker reads stored data from a snapshot of the store (see :mod:`aimsgraph.query_pool`).
 Results and aimsgraph's own errors travel back pickled; any other failure is sent as text.
 """
 
@@ -27,19 +27,19 @@ from aimsgraph.store import stored_data
 from aimsgraph.validate import validate_loaded
 
 
-def serve_analysis(directory: str, connection: Connection) -> None:
-    """Do the jobs that arrive on ``connection`` against the store at ``directory``, until it closes."""
+def serve_analysis(connection: Connection) -> None:
+    """Do the jobs that arrive on ``connection``, each on the store snapshot it names, until it closes."""
     store: pyoxigraph.Store | None = None
-    seen_generation = -1
+    seen = ""
     while True:
         try:
-            generation, job, payload = connection.recv()
+            snapshot, job, payload = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            if job != "validate-upload" and (store is None or generation != seen_generation):
-                store = pyoxigraph.Store.read_only(directory)
-                seen_generation = generation
+            if snapshot and (store is None or snapshot != seen):
+                store = pyoxigraph.Store.read_only(snapshot)
+                seen = snapshot
             stored = functools.partial(stored_data, store) if store is not None else None
             connection.send(("ok", do(job, payload, stored)))
         except AimsgraphError as error:

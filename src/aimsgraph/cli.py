@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import getpass
 import json
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +22,7 @@ import uvicorn
 
 from aimsgraph import __version__, library, load, sparql
 from aimsgraph import baseline as baseline_file
+from aimsgraph import history as history_log
 from aimsgraph import report as html_report
 from aimsgraph.api import create_app
 from aimsgraph.errors import AimsgraphError, UsageError
@@ -298,13 +301,14 @@ def load_command(
         sources = load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None)
         # Parse everything before touching the store, so that one bad file changes nothing.
         parsed = [(source, load.parse_quads(source)) for source in sources]
+        who = f"cli:{getpass.getuser()}"  # for the store's change log
         store = _open_store(directory, settings.store_url)
         if graph is not None:
-            count = store.replace_graph(graph, [quad for _, quads in parsed for quad in quads])
+            count = store.replace_graph(graph, [quad for _, quads in parsed for quad in quads], actor=who)
             typer.echo(f"{graph}: {count} triples from {len(parsed)} file(s)")
         else:
             for source, quads in parsed:
-                count = store.replace_graph(source.base_iri, quads)
+                count = store.replace_graph(source.base_iri, quads, actor=who)
                 typer.echo(f"{source.base_iri}: {count} triples")
         typer.echo(f"store {settings.store_url or directory}: {len(store.graphs())} graph(s)")
         return EXIT_OK
@@ -331,6 +335,42 @@ def serve(
         typer.echo(f"aimsgraph serving {where} at http://{address}:{listen_port}/ (docs at /docs)")
         uvicorn.run(application, host=address, port=listen_port, log_level="warning")
         return EXIT_OK
+
+    _exit_with(run)
+
+
+@app.command()
+def history(
+    data_dir: DataDir = None,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Check the log's hash chain and that it accounts for the data; exit 1 if not."),
+    ] = False,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """List the embedded store's change log: who wrote which graph when, with its content hash."""
+
+    def run() -> int:
+        directory = Settings.from_environment(given={"data_dir": data_dir}).data_dir
+        if not directory.is_dir():
+            raise UsageError(f"{directory}: no store here (aimsgraph load creates one)")
+        if output_format not in ("table", "json"):
+            raise UsageError(f"--format {output_format!r}: use table or json")
+        store = EmbeddedStore(directory, bundled_knowledge_quads())
+        records = history_log.read(store.oxigraph)
+        problems = history_log.verify(store.oxigraph) if verify else []
+        if output_format == "json":
+            document = {"records": [asdict(r) for r in records], "verified": verify, "problems": problems}
+            typer.echo(json.dumps(document, indent=2))
+        else:
+            for r in records:
+                what = r.graph or f"SPARQL update {r.update_hash[:19]}"
+                typer.echo(f"{r.sequence:>5}  {r.at}  {r.actor:<22}  {r.operation:<7}  {what}  {r.content_hash[:19]}")
+            for problem in problems:
+                typer.echo(f"tampered: {problem}", err=True)
+            if verify and not problems:
+                typer.echo(f"the log of {len(records)} change(s) is intact and accounts for the data", err=True)
+        return EXIT_FINDINGS if problems else EXIT_OK
 
     _exit_with(run)
 

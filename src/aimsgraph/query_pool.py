@@ -1,13 +1,15 @@
 """Work from the network runs in worker processes, so that a runaway job can be stopped.
 
 Oxigraph cannot interrupt a query from another thread, pySHACL and owlrl cannot be interrupted at
-all, and a Python thread cannot be killed, so a time limit needs a process. Each worker opens the
-store on disk read-only (Oxigraph allows any number of readers beside the one writer), does one
-job at a time and sends back the result. A read-only store is a snapshot, so a worker reopens it
-when the store's generation has moved on since its last job (reopening takes a few
-milliseconds). A worker that overruns the limit is killed and replaced, and the caller gets
-:class:`QueryTimeoutError`. :class:`QueryPool` runs SPARQL queries (light workers that import
-only pyoxigraph); :class:`AnalysisPool` runs validation, gap analysis and reports.
+all, and a Python thread cannot be killed, so a time limit needs a process. Each worker reads a
+snapshot of the store: a checkpoint the server takes after a write (hard links, a millisecond or
+two; see ``EmbeddedStore.snapshot``) that nothing ever writes again. Oxigraph calls a read-only
+view of a store that another process is writing undefined behaviour, and it was: the writer's
+compactions deleted files the readers still needed. A worker moves to the new snapshot when the
+store's generation has moved on since its last job. A worker that overruns the limit is killed
+and replaced, and the caller gets :class:`QueryTimeoutError`. :class:`QueryPool` runs SPARQL
+queries (light workers that import only pyoxigraph); :class:`AnalysisPool` runs validation, gap
+analysis and reports.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from aimsgraph.errors import AimsgraphError, InputError, QueryTimeoutError
 from aimsgraph.query_worker import serve_queries, unwrap
 from aimsgraph.store import QueryRequest
 
-Target = Callable[[str, Connection], None]
+Target = Callable[[Connection], None]
+Snapshot = Callable[[int], Path]  # the snapshot of the store as of a generation
 
 
 class _Worker:
-    def __init__(self, context: multiprocessing.context.SpawnContext, directory: Path, target: Target):
+    def __init__(self, context: multiprocessing.context.SpawnContext, target: Target):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=target, args=(str(directory), child), daemon=True)
+        self.process = context.Process(target=target, args=(child,), daemon=True)
         self.process.start()
         child.close()
 
@@ -42,12 +45,12 @@ class _Worker:
 
 
 class _Pool:
-    """A fixed number of workers running ``target`` over one store directory."""
+    """A fixed number of workers running ``target`` over snapshots of one store."""
 
     what = "job"
 
-    def __init__(self, directory: Path, *, workers: int, timeout: float, target: Target):
-        self._directory = directory
+    def __init__(self, snapshot: Snapshot, *, workers: int, timeout: float, target: Target):
+        self._snapshot = snapshot
         self._timeout = timeout
         self._target = target
         self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
@@ -58,7 +61,7 @@ class _Pool:
             self._add()
 
     def _add(self) -> None:
-        worker = _Worker(self._context, self._directory, self._target)
+        worker = _Worker(self._context, self._target)
         with self._lock:
             self._all.append(worker)
         self._idle.put(worker)
@@ -105,8 +108,8 @@ class QueryPool(_Pool):
 
     what = "query"
 
-    def __init__(self, directory: Path, *, workers: int, timeout: float):
-        super().__init__(directory, workers=workers, timeout=timeout, target=serve_queries)
+    def __init__(self, snapshot: Snapshot, *, workers: int, timeout: float):
+        super().__init__(snapshot, workers=workers, timeout=timeout, target=serve_queries)
 
     def run(self, request: QueryRequest, *, generation: int) -> bytes:
         """Give the serialised result of ``request``, run against the store as of ``generation``.
@@ -115,7 +118,7 @@ class QueryPool(_Pool):
         :raises InputError: the query failed in Oxigraph.
         """
         # a plain dict crosses the pipe, so that a worker needs no aimsgraph classes
-        return unwrap(self._call((generation, asdict(request))))
+        return unwrap(self._call((str(self._snapshot(generation)), asdict(request))))
 
 
 class AnalysisPool(_Pool):
@@ -123,10 +126,10 @@ class AnalysisPool(_Pool):
 
     what = "analysis"
 
-    def __init__(self, directory: Path, *, workers: int, timeout: float):
+    def __init__(self, snapshot: Snapshot, *, workers: int, timeout: float):
         from aimsgraph.analysis_worker import serve_analysis  # noqa: PLC0415 - heavy; only the service needs it
 
-        super().__init__(directory, workers=workers, timeout=timeout, target=serve_analysis)
+        super().__init__(snapshot, workers=workers, timeout=timeout, target=serve_analysis)
 
     def run(self, job: str, payload: dict[str, Any], *, generation: int) -> Any:
         """Give the result of ``job`` (see :func:`aimsgraph.analysis_worker.do`) under the time limit.
@@ -134,7 +137,8 @@ class AnalysisPool(_Pool):
         :raises QueryTimeoutError: it ran past the limit; its worker was replaced.
         :raises AimsgraphError: the job failed on bad input, as it would in the service itself.
         """
-        outcome = self._call((generation, job, payload))
+        snapshot = "" if job == "validate-upload" else str(self._snapshot(generation))
+        outcome = self._call((snapshot, job, payload))
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "error" and isinstance(outcome[1], AimsgraphError):

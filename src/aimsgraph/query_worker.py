@@ -11,19 +11,19 @@ from typing import Any
 import pyoxigraph
 
 
-def serve_queries(directory: str, connection: Connection) -> None:
-    """Answer queries from ``connection`` on a read-only view of the store at ``directory``, until it closes."""
+def serve_queries(connection: Connection) -> None:
+    """Answer queries from ``connection``, each on the store snapshot it names, until it closes."""
     store: pyoxigraph.Store | None = None
-    seen_generation = -1
+    seen = ""
     while True:
         try:
-            generation, request = connection.recv()
+            snapshot, request = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            if store is None or generation != seen_generation:
-                store = pyoxigraph.Store.read_only(directory)  # a snapshot: reopened when the data moved on
-                seen_generation = generation
+            if store is None or snapshot != seen:
+                store = pyoxigraph.Store.read_only(snapshot)  # never written again: safe to read
+                seen = snapshot
             connection.send(("ok", answer(store, request), None))
         except Exception as error:  # every failure goes back to the server as data
             connection.send(("error", type(error).__name__, str(error)))
@@ -58,6 +58,23 @@ def unwrap(outcome: tuple[str, object, object]) -> bytes:
     raise InputError(f"SPARQL evaluation failed: {second}", source="query")
 
 
+# The store's own graphs that queries do not see by default: the versions kept by the change log
+# (copies of earlier content, which would count every triple again), writes under way, and the
+# log itself (named, so GRAPH <urn:aimsgraph:graph:history> reads it). See aimsgraph.history.
+_RESERVED = "urn:aimsgraph:graph:"
+_KNOWLEDGE = _RESERVED + "knowledge"
+_HISTORY = _RESERVED + "history"
+
+
+def visible_graphs(store: pyoxigraph.Store) -> tuple[list[Any], list[Any]]:
+    """Give the default graph a query sees when it names none (the union of the organisation's
+    graphs, the catalogue and the store's default graph) and the graphs GRAPH ?g ranges over."""
+    graphs = [g for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode)]
+    data = [g for g in graphs if not g.value.startswith(_RESERVED) or g.value == _KNOWLEDGE]
+    history = [g for g in graphs if g.value == _HISTORY]
+    return [*data, pyoxigraph.DefaultGraph()], data + history
+
+
 class RowLimitError(Exception):
     """The result has more rows (or triples) than the service sends."""
 
@@ -69,13 +86,13 @@ def answer(store: pyoxigraph.Store, request: dict[str, Any]) -> bytes:
         never cut short in silence.
     """
 
+    default: list[Any] = [pyoxigraph.NamedNode(g) for g in request["default_graphs"]]
+    named: list[Any] = [pyoxigraph.NamedNode(g) for g in request["named_graphs"]]
+    if not default and not named and not request.get("own_dataset"):
+        default, named = visible_graphs(store)
+
     def run() -> Any:
-        return store.query(
-            request["text"],
-            use_default_graph_as_union=not request["default_graphs"],
-            default_graph=[pyoxigraph.NamedNode(g) for g in request["default_graphs"]] or None,
-            named_graphs=[pyoxigraph.NamedNode(g) for g in request["named_graphs"]] or None,
-        )
+        return store.query(request["text"], default_graph=default or None, named_graphs=named or None)
 
     result = run()
     limit = request["max_rows"]

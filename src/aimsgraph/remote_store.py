@@ -58,7 +58,11 @@ class Endpoints:
 
 
 class RemoteStore:
-    """The organisation's AIMS in named graphs on a SPARQL server."""
+    """The organisation's AIMS in named graphs on a SPARQL server.
+
+    The change log (``history``) is the embedded store's: a SPARQL server keeps, or does not
+    keep, its own record of who changed what, so ``actor`` is accepted and not stored here.
+    """
 
     def __init__(self, endpoints: Endpoints, knowledge: Sequence[pyoxigraph.Quad], *, timeout: float = 30):
         self.endpoints = endpoints
@@ -70,7 +74,7 @@ class RemoteStore:
         """Give None: the data is not in a local directory."""
         return None
 
-    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad], *, actor: str = "unknown") -> int:  # noqa: ARG002
         """Replace a named graph with a Graph Store PUT (atomic on the server); give its size."""
         return self._replace(checked_graph(graph), quads)
 
@@ -81,7 +85,7 @@ class RemoteStore:
         )
         return count
 
-    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad], *, actor: str = "unknown") -> int:  # noqa: ARG002
         """Add to a named graph with a Graph Store POST; give how many triples were sent."""
         body, count = _ntriples(quads)
         target = checked_graph(graph)
@@ -90,7 +94,7 @@ class RemoteStore:
         )
         return count
 
-    def drop_graph(self, graph: str) -> bool:
+    def drop_graph(self, graph: str, *, actor: str = "unknown") -> bool:  # noqa: ARG002
         """Remove a named graph with a Graph Store DELETE; give whether it existed."""
         response = self._client.delete(self.endpoints.graph_store, params={"graph": checked_graph(graph)})
         if response.status_code == 404:
@@ -134,7 +138,7 @@ class RemoteStore:
         quads = pyoxigraph.parse(body, pyoxigraph.RdfFormat.N_TRIPLES)
         return load.from_quads(quads, sources=[info.iri for info in self.graphs()])
 
-    def update(self, text: str) -> None:
+    def update(self, text: str, *, actor: str = "unknown") -> None:  # noqa: ARG002
         """Run a checked SPARQL update on the server."""
         self._send("POST", self.endpoints.update, content=text.encode(), media="application/sparql-update")
 

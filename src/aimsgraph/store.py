@@ -12,6 +12,8 @@ the new one, never a mix, and a failed parse never touches the store.
 
 from __future__ import annotations
 
+import shutil
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -20,12 +22,14 @@ from typing import Protocol
 
 import pyoxigraph
 
-from aimsgraph import load
+from aimsgraph import history, load
 from aimsgraph.errors import UsageError
 from aimsgraph.query_worker import run_query
 
-KNOWLEDGE_GRAPH = "urn:aimsgraph:graph:knowledge"
-_STAGING = "urn:aimsgraph:graph:staging:"
+RESERVED_PREFIX = "urn:aimsgraph:graph:"  # aimsgraph's own graphs: catalogue, staging, history, versions
+KNOWLEDGE_GRAPH = RESERVED_PREFIX + "knowledge"
+_STAGING = RESERVED_PREFIX + "staging:"
+_SNAPSHOTS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class QueryRequest:
     graph_result: bool
     format_name: str  # an attribute of pyoxigraph.RdfFormat or pyoxigraph.QueryResultsFormat
     max_rows: int  # 0: no limit
+    own_dataset: bool = False  # the query names its graphs with FROM or FROM NAMED
 
 
 class GraphStore(Protocol):
@@ -55,13 +60,13 @@ class GraphStore(Protocol):
     def directory(self) -> Path | None:
         """Give the store's directory when it is an embedded store on disk."""
 
-    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
-        """Replace a named graph atomically; give its size."""
+    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad], *, actor: str = "unknown") -> int:
+        """Replace a named graph atomically; give its size. ``actor`` is who asked, for the change log."""
 
-    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad], *, actor: str = "unknown") -> int:
         """Add to a named graph; give how many triples were given."""
 
-    def drop_graph(self, graph: str) -> bool:
+    def drop_graph(self, graph: str, *, actor: str = "unknown") -> bool:
         """Remove a named graph; give whether it existed."""
 
     def has_graph(self, graph: str) -> bool:
@@ -76,7 +81,7 @@ class GraphStore(Protocol):
     def data(self) -> load.LoadedData:
         """Give all the organisation's data, merged."""
 
-    def update(self, text: str) -> None:
+    def update(self, text: str, *, actor: str = "unknown") -> None:
         """Run a checked SPARQL update as one transaction."""
 
     def answer(self, request: QueryRequest) -> bytes:
@@ -96,12 +101,42 @@ class EmbeddedStore:
         for graph in self._store.named_graphs():
             if isinstance(graph, pyoxigraph.NamedNode) and graph.value.startswith(_STAGING):
                 self._store.remove_graph(graph)  # left by a write that was interrupted
-        self._replace(KNOWLEDGE_GRAPH, knowledge)
+        # Writes are serialised, so that each change-log record follows the one before it.
+        self._lock = threading.Lock()
+        if directory is not None:
+            # Snapshots are per run of the server (its generations start again at 0).
+            shutil.rmtree(self._snapshots, ignore_errors=True)
+        records = history.read(self._store)
+        self._last = records[-1] if records else None
+        self._replace(KNOWLEDGE_GRAPH, knowledge, actor=None)  # aimsgraph's own: not a change to log
 
     @property
     def directory(self) -> Path | None:
         """Give the directory of a store on disk (None in memory)."""
         return self._directory
+
+    @property
+    def _snapshots(self) -> Path:
+        assert self._directory is not None
+        return self._directory.with_name(self._directory.name + ".snapshots")
+
+    def snapshot(self, generation: int) -> Path:
+        """Give a directory holding the store as of ``generation`` that nothing will write again,
+        for the worker processes to read (see :mod:`aimsgraph.query_pool`); take it if needed.
+
+        A snapshot is a checkpoint of the database (hard links to its immutable files: a
+        millisecond or two). The newest few are kept, so that a worker still reading one is not
+        cut off; a worker moves on at its next job.
+        """
+        path = self._snapshots / str(generation)
+        with self._lock:
+            if not path.exists():
+                self._snapshots.mkdir(parents=True, exist_ok=True)
+                self._store.backup(str(path))
+                taken = sorted(self._snapshots.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else -1)
+                for old in taken[:-_SNAPSHOTS_KEPT]:
+                    shutil.rmtree(old, ignore_errors=True)
+        return path
 
     def answer(self, request: QueryRequest) -> bytes:
         """Give the serialised result of a checked query, run in this process.
@@ -115,52 +150,77 @@ class EmbeddedStore:
         """Give the underlying Oxigraph store, for queries and updates."""
         return self._store
 
-    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+    def replace_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad], *, actor: str = "unknown") -> int:
         """Replace the named graph ``graph`` with ``quads`` atomically (their graph names are ignored); give its size.
 
         :raises UsageError: ``graph`` is not an absolute IRI or is reserved.
         """
-        return self._replace(checked_graph(graph), quads)
+        return self._replace(checked_graph(graph), quads, actor=actor)
 
-    def _replace(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
+    def _replace(
+        self, graph: str, quads: Iterable[pyoxigraph.Quad], *, actor: str | None, operation: str = "replace"
+    ) -> int:
         staging = pyoxigraph.NamedNode(_STAGING + uuid.uuid4().hex)
         staged = [pyoxigraph.Quad(q.subject, q.predicate, q.object, staging) for q in quads]
-        self._store.extend(staged)
-        # One update, so one transaction: the old graph is replaced by the staged one in one step.
-        self._store.update(f"MOVE SILENT GRAPH <{staging.value}> TO GRAPH <{graph}>")
-        self.flush()
+        with self._lock:
+            self._store.extend(staged)
+            # One update, so one transaction: the old graph is replaced by the staged one, the
+            # content is kept as a version, and the change is logged, all in one step or not at all.
+            text = f"MOVE SILENT GRAPH <{staging.value}> TO GRAPH <{graph}>"
+            record = None
+            if actor is not None:
+                digest = history.content_hash(staged)
+                record = history.new_record(
+                    self._last, actor=actor, operation=operation, graph=graph, digest=digest, triples=len(staged)
+                )
+                text += f" ;\nCOPY SILENT GRAPH <{graph}> TO GRAPH <{record.version}> ;\n{history.insert(record)}"
+            self._store.update(text)
+            self._last = record or self._last
+            self.flush()
         return len(staged)
 
-    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad]) -> int:
-        """Add ``quads`` to the named graph ``graph`` atomically; give how many were given."""
-        target = pyoxigraph.NamedNode(checked_graph(graph))
-        added = [pyoxigraph.Quad(q.subject, q.predicate, q.object, target) for q in quads]
-        self._store.extend(added)
-        self.flush()
+    def add_to_graph(self, graph: str, quads: Iterable[pyoxigraph.Quad], *, actor: str = "unknown") -> int:
+        """Add ``quads`` to the named graph ``graph`` atomically; give how many were given.
+
+        The graph's new content is written as a whole, as a replacement is, so that it too is a
+        version of its own in the change log.
+        """
+        target = checked_graph(graph)
+        added = list(quads)
+        current = list(self._store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(target)))
+        self._replace(target, current + added, actor=actor, operation="add")
         return len(added)
 
-    def drop_graph(self, graph: str) -> bool:
+    def drop_graph(self, graph: str, *, actor: str = "unknown") -> bool:
         """Remove the named graph ``graph``; give whether it existed."""
         node = pyoxigraph.NamedNode(checked_graph(graph))
-        if not self._store.contains_named_graph(node):
-            return False
-        self._store.remove_graph(node)
-        self.flush()
+        with self._lock:
+            if not self._store.contains_named_graph(node):
+                return False
+            record = history.new_record(self._last, actor=actor, operation="drop", graph=node.value)
+            self._store.update(f"DROP SILENT GRAPH <{node.value}> ;\n{history.insert(record)}")
+            self._last = record
+            self.flush()
         return True
 
-    def update(self, text: str) -> None:
-        """Run a (checked) SPARQL update as one transaction.
+    def update(self, text: str, *, actor: str = "unknown") -> None:
+        """Run a (checked) SPARQL update as one transaction, logged with its text.
 
         :raises SyntaxError, OSError, ValueError, RuntimeError: as Oxigraph does; nothing is changed then.
         """
-        self._store.update(text)
-        self.flush()
+        with self._lock:
+            record = history.new_record(self._last, actor=actor, operation="update", update_text=text)
+            # The log entry joins the user's operations; a trailing ';' would leave an empty one.
+            body = text.rstrip().rstrip(";")
+            self._store.update(f"{body}\n;\n{history.insert(record, text)}")
+            self._last = record
+            self.flush()
 
     def graphs(self) -> list[GraphInfo]:
         """Give the organisation's named graphs (not the knowledge graph), by IRI."""
         found = []
         for graph in self._store.named_graphs():
-            if isinstance(graph, pyoxigraph.NamedNode) and graph.value != KNOWLEDGE_GRAPH:
+            if isinstance(graph, pyoxigraph.NamedNode) and not graph.value.startswith(RESERVED_PREFIX):
                 size = sum(1 for _ in self._store.quads_for_pattern(None, None, None, graph))
                 found.append(GraphInfo(graph.value, size))
         return sorted(found, key=lambda info: info.iri)
@@ -186,11 +246,11 @@ class EmbeddedStore:
 
 def stored_data(store: pyoxigraph.Store) -> load.LoadedData:
     """Give the organisation's data in an Oxigraph store laid out as the embedded store lays it out
-    (every graph but the knowledge graph), merged; also used on the workers' read-only views."""
+    (every graph but aimsgraph's own), merged; also used on the workers' read-only views."""
     quads = [
         quad
         for quad in store.quads_for_pattern(None, None, None)
-        if not (isinstance(quad.graph_name, pyoxigraph.NamedNode) and quad.graph_name.value == KNOWLEDGE_GRAPH)
+        if not (isinstance(quad.graph_name, pyoxigraph.NamedNode) and quad.graph_name.value.startswith(RESERVED_PREFIX))
     ]
     graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, pyoxigraph.NamedNode)})
     return load.from_quads(quads, sources=graphs)

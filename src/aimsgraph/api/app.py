@@ -15,7 +15,7 @@ from aimsgraph.api import graph_store, sparql_protocol, v1
 from aimsgraph.errors import AimsgraphError, InputError, QueryTimeoutError
 from aimsgraph.query_pool import AnalysisPool, QueryPool
 from aimsgraph.settings import Settings
-from aimsgraph.store import GraphStore
+from aimsgraph.store import EmbeddedStore, GraphStore
 
 
 def create_app(settings: Settings, store: GraphStore) -> FastAPI:
@@ -30,12 +30,12 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
         # Queries, validation, gap analysis and reports from the network run in worker processes
         # under a time limit; that needs the store on disk (an in-memory store, used only in
         # tests, runs them in-process).
-        if store.directory is not None:
+        if isinstance(store, EmbeddedStore) and store.directory is not None:
             app.state.query_pool = QueryPool(
-                store.directory, workers=settings.query_workers, timeout=settings.query_timeout
+                store.snapshot, workers=settings.query_workers, timeout=settings.query_timeout
             )
             app.state.analysis_pool = AnalysisPool(
-                store.directory, workers=settings.analysis_workers, timeout=settings.analysis_timeout
+                store.snapshot, workers=settings.analysis_workers, timeout=settings.analysis_timeout
             )
         try:
             yield

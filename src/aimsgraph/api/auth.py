@@ -7,6 +7,7 @@ AIMSGRAPH_API_KEYS.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from fastapi import HTTPException, Request
@@ -50,3 +51,10 @@ def require_write(request: Request) -> None:
         )
     if scope is not Scope.WRITE:
         raise HTTPException(status_code=403, detail="this API key may only read")
+
+
+def actor(request: Request) -> str:
+    """Give who is writing, for the change log: the fingerprint of the API key (the first 16 hex
+    digits of its SHA-256), never the key itself."""
+    key = _presented_key(request) or ""
+    return "key:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import load
-from aimsgraph.api.auth import require_read, require_write
+from aimsgraph.api.auth import actor, require_read, require_write
 from aimsgraph.api.documented import ERRORS, content
 from aimsgraph.api.negotiation import GRAPHS, choose, graph_format, upload_format
 from aimsgraph.store import GraphStore
@@ -78,7 +78,8 @@ async def _write(request: Request, target: str, *, replace: bool) -> Response:
     quads = await _parsed_body(request, target)
     store: GraphStore = request.app.state.store
     existed = store.has_graph(target)
-    await run_in_threadpool(store.replace_graph if replace else store.add_to_graph, target, quads)
+    write = store.replace_graph if replace else store.add_to_graph
+    await run_in_threadpool(lambda: write(target, quads, actor=actor(request)))
     request.app.state.generation += 1
     return Response(status_code=204 if existed else 201)
 
@@ -94,7 +95,7 @@ def delete_graph(request: Request, graph: GraphParam = None, default: DefaultPar
     """Delete a named graph; 404 when there is none."""
     target = _named(graph, default)
     store: GraphStore = request.app.state.store
-    if not store.drop_graph(target):
+    if not store.drop_graph(target, actor=actor(request)):
         raise HTTPException(status_code=404, detail=f"no graph <{target}>")
     request.app.state.generation += 1
     return Response(status_code=204)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from aimsgraph import sparql
-from aimsgraph.api.auth import require_read, require_write
+from aimsgraph.api.auth import actor, require_read, require_write
 from aimsgraph.api.documented import ERRORS, content
 from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose
 from aimsgraph.errors import InputError
@@ -94,7 +94,7 @@ async def update(request: Request) -> Response:
     text = sparql.check_update(text, source="update")
     store = _store(request)
     try:
-        await run_in_threadpool(store.update, text)  # one transaction: all of it or nothing
+        await run_in_threadpool(lambda: store.update(text, actor=actor(request)))  # one transaction
     except SyntaxError as error:
         raise InputError(f"SPARQL syntax error: {error}", source="update") from None
     except (OSError, ValueError, RuntimeError) as error:
@@ -145,6 +145,7 @@ def _answer(request: Request, text: str, default_graphs: list[str], named_graphs
         offered is GRAPHS,
         offered[media],
         request.app.state.settings.max_rows,
+        sparql.has_dataset_clause(text, source="query"),
     )
     pool: QueryPool | None = request.app.state.query_pool
     if pool is not None:  # in a worker process, under the time limit (see aimsgraph.query_pool)

@@ -1,0 +1,107 @@
+"""The embedded store's change log (issue 9): every write is a new version, logged in the same
+transaction with who, when and a content hash; the log is a hash chain that `aimsgraph history
+--verify` checks, and it finds a record changed, removed, or data changed behind its back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from aimsgraph import history
+from aimsgraph.api import create_app
+from aimsgraph.cli import app
+from aimsgraph.settings import Scope, Settings
+from aimsgraph.store import EmbeddedStore
+from aimsgraph.validate import bundled_knowledge_quads
+from tests.conftest import EXAMPLES
+
+KEY = "history-write-key-0123456789"
+GRAPH = "https://history.example/graph"
+TURTLE = {"Content-Type": "text/turtle", "Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[TestClient, EmbeddedStore]]:
+    store = EmbeddedStore(tmp_path / "store", bundled_knowledge_quads())
+    with TestClient(create_app(Settings(api_keys={KEY: Scope.WRITE}, query_workers=1), store)) as client:
+        yield client, store
+
+
+def test_every_write_is_logged_with_who_when_and_what(served: tuple[TestClient, EmbeddedStore]) -> None:
+    client, store = served
+    body = "<https://history.example/s> <https://history.example/p> 1 .\n"
+    assert client.put("/store", params={"graph": GRAPH}, content=body, headers=TURTLE).status_code == 201
+    more = "<https://history.example/s> <https://history.example/p> 2 .\n"
+    assert client.post("/store", params={"graph": GRAPH}, content=more, headers=TURTLE).status_code == 204
+    update = f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <https://history.example/s> <https://history.example/p> 3 }} }}"
+    assert (
+        client.post("/update", data={"update": update}, headers={"Authorization": f"Bearer {KEY}"}).status_code == 204
+    )
+    assert client.delete("/store", params={"graph": GRAPH}, headers=TURTLE).status_code == 204
+    # the log is a graph of its own, readable by name, never part of the union
+    activity = "<http://www.w3.org/ns/prov#Activity>"
+    logged = f"SELECT (COUNT(?c) AS ?n) WHERE {{ GRAPH <urn:aimsgraph:graph:history> {{ ?c a {activity} }} }}"
+    answer = client.get("/sparql", params={"query": logged}, headers={"Accept": "application/sparql-results+json"})
+    assert answer.json()["results"]["bindings"][0]["n"]["value"] == "4"
+    listed = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    graphs = client.get("/sparql", params={"query": listed}, headers={"Accept": "application/sparql-results+json"})
+    assert not any("version" in b["g"]["value"] for b in graphs.json()["results"]["bindings"])
+    records = history.read(store.oxigraph)
+    assert [(r.operation, r.graph, r.triples) for r in records] == [
+        ("replace", GRAPH, 1),
+        ("add", GRAPH, 2),
+        ("update", "", 0),
+        ("drop", GRAPH, 0),
+    ]
+    assert {r.actor for r in records} == {"key:" + hashlib.sha256(KEY.encode()).hexdigest()[:16]}
+    assert KEY not in json.dumps([r.__dict__ for r in records])  # never the key itself
+    assert records[1].previous == records[0].record_hash
+    # earlier versions are kept as they were written
+    first = list(store.oxigraph.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(records[0].version)))
+    assert history.content_hash(first) == records[0].content_hash and len(first) == 1
+    assert history.verify(store.oxigraph) == []
+
+
+def test_verify_finds_a_changed_record_a_missing_one_and_data_changed_behind_the_log(tmp_path: Path) -> None:
+    directory = tmp_path / "store"
+    runner = CliRunner()
+    for _ in range(2):
+        assert (
+            runner.invoke(
+                app, ["load", str(EXAMPLES / "kestrel" / "risks.ttl"), "--data-dir", str(directory)]
+            ).exit_code
+            == 0
+        )
+    assert runner.invoke(app, ["history", "--data-dir", str(directory), "--verify"]).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["history", "--data-dir", str(directory), "--format", "json"]).stdout)
+    assert [r["sequence"] for r in listed["records"]] == [1, 2] and listed["records"][0]["actor"].startswith("cli:")
+
+    def tamper(edit: str) -> str:
+        raw = pyoxigraph.Store(str(directory))
+        raw.update(edit)
+        raw.flush()
+        del raw
+        result = runner.invoke(app, ["history", "--data-dir", str(directory), "--verify"])
+        assert result.exit_code == 1
+        return result.stderr
+
+    log = "urn:aimsgraph:graph:history"
+    actor = "https://w3id.org/aimsgraph/ns#actor"
+    err = tamper(
+        f"DELETE {{ GRAPH <{log}> {{ <urn:aimsgraph:change:1> <{actor}> ?a }} }} "
+        f'INSERT {{ GRAPH <{log}> {{ <urn:aimsgraph:change:1> <{actor}> "cli:someone-else" }} }} '
+        f"WHERE {{ GRAPH <{log}> {{ <urn:aimsgraph:change:1> <{actor}> ?a }} }}"
+    )
+    assert "record 1: changed after it was written" in err
+    risks = next(r["graph"] for r in listed["records"])
+    err = tamper(f"INSERT DATA {{ GRAPH <{risks}> {{ <https://x.example/s> <https://x.example/p> 1 }} }}")
+    assert f"graph <{risks}>: changed since record 2 without a record" in err
+    err = tamper(f"DELETE WHERE {{ GRAPH <{log}> {{ <urn:aimsgraph:change:1> ?p ?o }} }}")
+    assert "record 1: missing" in err
