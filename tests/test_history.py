@@ -105,3 +105,14 @@ def test_verify_finds_a_changed_record_a_missing_one_and_data_changed_behind_the
     assert f"graph <{risks}>: changed since record 2 without a record" in err
     err = tamper(f"DELETE WHERE {{ GRAPH <{log}> {{ <urn:aimsgraph:change:1> ?p ?o }} }}")
     assert "record 1: missing" in err
+
+
+def test_the_service_gives_the_log_and_its_verification(served: tuple[TestClient, EmbeddedStore]) -> None:
+    client, _ = served
+    body = "<https://history.example/s> <https://history.example/p> 1 .\n"
+    assert client.put("/store", params={"graph": GRAPH}, content=body, headers=TURTLE).status_code == 201
+    answer = client.get("/v1/history", params={"verify": "true"}).json()
+    assert answer["verified"] is True and answer["problems"] == []
+    [record] = answer["records"]
+    assert (record["operation"], record["graph"], record["triples"]) == ("replace", GRAPH, 1)
+    assert record["actor"].startswith("key:") and KEY not in json.dumps(answer)

@@ -17,9 +17,9 @@ from typing import Any
 
 import pyoxigraph
 
-from aimsgraph import load
+from aimsgraph import history, load
 from aimsgraph import report as html_report
-from aimsgraph.errors import AimsgraphError
+from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps_loaded
 from aimsgraph.model import Inference
@@ -41,16 +41,29 @@ def serve_analysis(connection: Connection) -> None:
                 store = pyoxigraph.Store.read_only(snapshot)
                 seen = snapshot
             stored = functools.partial(stored_data, store) if store is not None else None
-            connection.send(("ok", do(job, payload, stored)))
+            connection.send(("ok", do(job, payload, stored, store)))
         except AimsgraphError as error:
             connection.send(("error", error))
         except Exception as error:  # a bug: reported as text, the worker lives on
             connection.send(("crash", f"{type(error).__name__}: {error}"))
 
 
-def do(job: str, payload: dict[str, Any], stored: Callable[[], load.LoadedData] | None) -> Any:
+def do(
+    job: str,
+    payload: dict[str, Any],
+    stored: Callable[[], load.LoadedData] | None,
+    raw: pyoxigraph.Store | None = None,
+) -> Any:
     """Do one job here, in this process (the service calls it directly for a store that is not on
-    its disk); ``stored`` gives the stored data, for the jobs about it."""
+    its disk); ``stored`` gives the stored data, for the jobs about it, and ``raw`` the embedded
+    store itself, for its change log.
+
+    :raises UsageError: the change log is asked of a store that keeps none (a SPARQL server).
+    """
+    if job == "history":
+        if raw is None:
+            raise UsageError("the change log is kept by the embedded store; this service uses a SPARQL server")
+        return history.summary(raw, check=bool(payload.get("verify")))
     as_of = dt.date.fromisoformat(payload["as_of"])
     inference = Inference(payload.get("inference", "none"))
     if job == "validate-upload":

@@ -13,7 +13,6 @@ import json
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -357,15 +356,15 @@ def history(
         if output_format not in ("table", "json"):
             raise UsageError(f"--format {output_format!r}: use table or json")
         store = EmbeddedStore(directory, bundled_knowledge_quads())
-        records = history_log.read(store.oxigraph)
-        problems = history_log.verify(store.oxigraph) if verify else []
+        document = history_log.summary(store.oxigraph, check=verify)
+        problems, records = document["problems"], document["records"]
         if output_format == "json":
-            document = {"records": [asdict(r) for r in records], "verified": verify, "problems": problems}
             typer.echo(json.dumps(document, indent=2))
         else:
             for r in records:
-                what = r.graph or f"SPARQL update {r.update_hash[:19]}"
-                typer.echo(f"{r.sequence:>5}  {r.at}  {r.actor:<22}  {r.operation:<7}  {what}  {r.content_hash[:19]}")
+                what = r["graph"] or f"SPARQL update {r['update_hash'][:19]}"
+                when, who, operation = r["at"], r["actor"], r["operation"]
+                typer.echo(f"{r['sequence']:>5}  {when}  {who:<22}  {operation:<7}  {what}  {r['content_hash'][:19]}")
             for problem in problems:
                 typer.echo(f"tampered: {problem}", err=True)
             if verify and not problems:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import pyoxigraph
 
@@ -226,3 +227,13 @@ def _content_problems(store: pyoxigraph.Store, records: list[Record]) -> list[st
         if current != expected:
             problems.append(f"graph <{name}>: changed since record {record.sequence} without a record")
     return problems
+
+
+def summary(store: pyoxigraph.Store, *, check: bool) -> dict[str, Any]:
+    """Give the log as the CLI and the API show it: the records, and with ``check`` the problems
+    :func:`verify` finds (an empty list when the log is intact)."""
+    return {
+        "records": [asdict(record) for record in read(store)],
+        "verified": check,
+        "problems": verify(store) if check else [],
+    }

@@ -19,7 +19,7 @@ from aimsgraph.model import FailOn, ValidationReport
 from aimsgraph.query_pool import AnalysisPool
 from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
-from aimsgraph.store import GraphStore, QueryRequest
+from aimsgraph.store import EmbeddedStore, GraphStore, QueryRequest
 
 router = APIRouter(prefix="/v1", tags=["aimsgraph"], dependencies=[Depends(require_read)], responses=ERRORS)
 
@@ -117,6 +117,20 @@ def report_page(request: Request, page: str, as_of: AsOf) -> Response:
     return Response(file.body, media_type=file.media_type)
 
 
+@router.get("/history", summary="The store's change log")
+def change_log(
+    request: Request,
+    verify: Annotated[
+        bool, Query(description="Also check the hash chain and that the log accounts for every stored graph.")
+    ] = False,
+) -> JSONResponse:
+    """Give every write to the store: sequence, UTC time, who (an API key's fingerprint or
+    cli:<user>), operation, graph, triples and content hash, each record chained to the one
+    before; with ``verify``, the problems found (none when the log is intact), as
+    `aimsgraph history --verify` does."""
+    return JSONResponse(_analyse(request, "history", {"verify": verify}))
+
+
 @router.get("/graphs", summary="The stored graphs")
 def list_graphs(request: Request) -> list[dict[str, Any]]:
     """Give the organisation's named graphs and their sizes."""
@@ -148,7 +162,8 @@ def _analyse(request: Request, job: str, payload: dict[str, Any]) -> Any:
     if pool is not None:
         return pool.run(job, payload, generation=state.generation)
     store: GraphStore = state.store
-    return analysis_worker.do(job, payload, store.data)
+    raw = store.oxigraph if isinstance(store, EmbeddedStore) else None
+    return analysis_worker.do(job, payload, store.data, raw)
 
 
 def _inference(request: Request) -> dict[str, str]:
