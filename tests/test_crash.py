@@ -61,4 +61,5 @@ def test_a_killed_writer_loses_no_acknowledged_write_and_leaves_no_partial_one(t
         next_round = max([acknowledged.get(g, 0) for g in GRAPHS] + [0]) + 100  # later rounds are new numbers
         del store
         rounds += 1
+    print(f"{rounds} kill rounds, last acknowledged rounds {acknowledged}")  # shown with pytest -s
     assert rounds >= 3 and all(acknowledged.get(g, 0) > 0 for g in GRAPHS)
