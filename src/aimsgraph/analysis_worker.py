@@ -1,10 +1,10 @@
 """The body of an analysis worker process: validation, gap analysis and reports for the service.
 
 pySHACL, owlrl and rdflib's SPARQL engine cannot be interrupted, and a crafted upload can keep
-them busy for minutes (owlrl took 204 s on a 401-triple transitive chain). So the service runs
-this work in processes it can kill at the deadline, as it does queries (see
-:mod:`aimsgraph.query_pool`). A worker reads stored data from a snapshot of the store (see :mod:`aimsgraph.query_pool`).
-Results and aimsgraph's own errors travel back pickled; any other failure is sent as text.
+them busy for minutes (owlrl took 106 s here on a 401-triple transitive chain). So the service
+runs this work in processes it can kill at the deadline, as it does queries, on snapshots of the
+store (see :mod:`aimsgraph.query_pool`). Results and aimsgraph's own errors travel back
+pickled; any other failure is sent as text.
 """
 
 from __future__ import annotations

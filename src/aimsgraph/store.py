@@ -6,8 +6,11 @@ that an upgrade of aimsgraph brings its catalogue along. Queries see the union o
 their default graph unless a request names its dataset.
 
 Every write is one Oxigraph transaction: a new graph is first written under a staging name and
-then moved over the old one by a single SPARQL Update (MOVE), so a reader sees the old graph or
-the new one, never a mix, and a failed parse never touches the store.
+then moved over the old one by a single SPARQL Update (MOVE) that also keeps the content as a
+version and logs the change (see :mod:`aimsgraph.history`), so a reader sees the old graph or
+the new one, never a mix, a failed parse never touches the store, and no write goes unlogged.
+Worker processes read checkpoints of the store (:meth:`EmbeddedStore.snapshot`), never the live
+database.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ class EmbeddedStore:
             if isinstance(graph, pyoxigraph.NamedNode) and graph.value.startswith(_STAGING):
                 self._store.remove_graph(graph)  # left by a write that was interrupted
         # Writes are serialised, so that each change-log record follows the one before it.
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         if directory is not None:
             # Snapshots are per run of the server (its generations start again at 0).
             shutil.rmtree(self._snapshots, ignore_errors=True)
@@ -187,8 +190,9 @@ class EmbeddedStore:
         """
         target = checked_graph(graph)
         added = list(quads)
-        current = list(self._store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(target)))
-        self._replace(target, current + added, actor=actor, operation="add")
+        with self._lock:  # no other write between reading the graph and replacing it
+            current = list(self._store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(target)))
+            self._replace(target, current + added, actor=actor, operation="add")
         return len(added)
 
     def drop_graph(self, graph: str, *, actor: str = "unknown") -> bool:
@@ -235,11 +239,11 @@ class EmbeddedStore:
         return list(self._store.quads_for_pattern(None, None, None, name))
 
     def data(self) -> load.LoadedData:
-        """Give all the organisation's data (every graph but the knowledge graph), merged, for validation."""
+        """Give all the organisation's data (every graph but aimsgraph's own), merged, for validation."""
         return stored_data(self._store)
 
     def flush(self) -> None:
-        """Write everything to disk now, where read-only views (the query workers) will see it."""
+        """Write everything to disk now, so that the next snapshot (see :meth:`snapshot`) holds it."""
         if self._directory is not None:
             self._store.flush()
 
