@@ -9,6 +9,7 @@ service process is still answering afterwards.
 from __future__ import annotations
 
 import http.server
+import json
 import sys
 import threading
 from collections.abc import Iterator
@@ -361,3 +362,23 @@ def test_an_update_cannot_reach_the_catalogue_or_the_log(client: TestClient, upd
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/aimsgraph/ns#ReferenceControl> }"
     answer = client.get("/sparql", params={"query": count}, headers={"Accept": "application/sparql-results+json"})
     assert answer.json()["results"]["bindings"][0]["n"]["value"] == "38"
+
+
+def test_only_allow_listed_json_ld_contexts_resolve_and_locally(client: TestClient, canary: str) -> None:
+    from aimsgraph.jsonld import CONTEXT_URL  # noqa: PLC0415
+
+    document = {
+        "@context": [CONTEXT_URL, {"ex": "https://json.example/"}],
+        "@id": "ex:evidence",
+        "@type": "Evidence",
+        "collectedOn": "2026-05-01",
+        "supports": "ex:control",
+    }
+    upload = {"Content-Type": "application/ld+json"}
+    response = client.post("/v1/validate", content=json.dumps(document).encode(), headers=upload)
+    assert response.status_code == 200, response.text
+    # the context typed the date: no finding about aims:collectedOn being the wrong kind of value
+    assert not any(f["rule"] == "EvidenceCollectedOn" for f in response.json()["findings"])
+    document["@context"] = [CONTEXT_URL, f"{canary}/context.jsonld"]
+    refused = client.post("/v1/validate", content=json.dumps(document).encode(), headers=upload)
+    assert refused.status_code == 400

@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
-from aimsgraph import limits, locate
+from aimsgraph import jsonld, limits, locate
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import SourceLocation
@@ -219,11 +219,12 @@ def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str], kept
     """Add the source's triples to ``graph`` and to ``kept`` (as Oxigraph quads in the default
     graph: named graphs are merged), and its prefixes to ``prefixes``; give the IRIs it types."""
     _refuse_dangerous(source)
+    content = source.content
+    if source.rdf_format is RdfFormat.JSONLD:
+        content = jsonld.inline_contexts(content, source=source.name)  # allowed contexts only
     typed: set[str] = set()
     try:
-        quads = pyoxigraph.parse(
-            source.content, source.rdf_format.oxigraph, base_iri=source.base_iri, rename_blank_nodes=True
-        )
+        quads = pyoxigraph.parse(content, source.rdf_format.oxigraph, base_iri=source.base_iri, rename_blank_nodes=True)
         for quad in quads:
             subject = to_rdflib(quad.subject)
             predicate = URIRef(quad.predicate.value)
