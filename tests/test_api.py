@@ -319,3 +319,9 @@ def test_as_of_is_a_calendar_date(client: TestClient) -> None:
     assert client.get("/v1/gaps", params={"as_of": "0"}).status_code == 422
     impossible = client.get("/v1/gaps", params={"as_of": "2026-02-30"})
     assert impossible.status_code == 400 and "not a calendar date" in impossible.json()["detail"]
+
+
+def test_a_405_names_every_method_the_path_allows(client: TestClient) -> None:
+    # Starlette named only the first matching route's methods: GET for /sparql, which takes POST too.
+    response = client.options("/sparql")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, POST"

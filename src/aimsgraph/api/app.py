@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aimsgraph import __version__, shacl
@@ -61,6 +64,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app.include_router(graph_store.router)
     app.include_router(v1.router)
     app.add_exception_handler(AimsgraphError, _error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
     @app.get(
@@ -87,6 +91,20 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
         return {"status": "ok", "version": __version__, "graphs": len(store.graphs())}
 
     return app
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """FastAPI's own answer, except that a 405 lists every method the path allows: Starlette's
+    names only those of the first route it matched (GET for /sparql, which also takes POST)."""
+    response = await http_exception_handler(request, error)
+    if error.status_code == 405:
+        methods: set[str] = set()
+        routes = [*request.app.routes, *sparql_protocol.router.routes, *graph_store.router.routes, *v1.router.routes]
+        for route in routes:
+            if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
+                methods |= route.methods or set()
+        response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 def _error_response(_: Request, error: AimsgraphError) -> JSONResponse:
