@@ -74,7 +74,21 @@ def test_a_cell_from_the_data_never_runs_as_a_formula(tmp_path: Path) -> None:
     assert isinstance(body, bytes)
     sheet = load_workbook(io.BytesIO(body))["Findings"]
     cells = [row[6] for row in sheet.iter_rows(min_row=2) if row[6].value]
-    assert cells and all(c.data_type == "s" and str(c.value).startswith("'=") for c in cells)
+    # typed as text: shown as written, never run
+    assert cells and all(c.data_type == "s" and str(c.value).startswith("=HYPERLINK") for c in cells)
+
+
+def test_a_control_character_in_the_data_does_not_break_the_workbook(tmp_path: Path) -> None:
+    data = tmp_path / "data.ttl"
+    data.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        '<https://x.example/s> a aims:AISystem ; rdfs:label "tab\\u000Bbed" .\n'
+    )
+    built = {f.name: f.body for f in report.build(load.load(load.collect([str(data)])), as_of=EXAMPLE_AS_OF)}
+    body = built["aims-report.xlsx"]
+    assert isinstance(body, bytes)
+    cells = [row[6].value for row in load_workbook(io.BytesIO(body))["Findings"].iter_rows(min_row=2)]
+    assert "tabbed" in cells
 
 
 def test_the_pdf_is_the_whole_report_with_running_page_numbers(files: dict[str, str | bytes]) -> None:

@@ -353,7 +353,15 @@ def test_the_report_escapes_what_the_data_says_and_links_nothing_from_it(tmp_pat
 
 @pytest.mark.parametrize(
     "update",
-    ["DROP ALL", "CLEAR NAMED", "DELETE WHERE { GRAPH ?g { ?s ?p ?o } }", "DROP GRAPH <urn:aimsgraph:graph:knowledge>"],
+    [
+        "DROP ALL",
+        "CLEAR NAMED",
+        "DELETE WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "DROP GRAPH <urn:aimsgraph:graph:knowledge>",
+        # a prefixed name hides the reserved graph from a look at the text
+        "PREFIX a: <urn:aimsgraph:> DELETE WHERE { GRAPH a:graph:knowledge { ?s ?p ?o } }",
+        "PREFIX a: <urn:aimsgraph:> INSERT DATA { GRAPH a:graph:history { <https://x.example/s> a a:x } }",
+    ],
 )
 def test_an_update_cannot_reach_the_catalogue_or_the_log(client: TestClient, update: str) -> None:
     # DROP ALL would have wiped the bundled catalogue: every requirement would then be unknown.
@@ -382,3 +390,13 @@ def test_only_allow_listed_json_ld_contexts_resolve_and_locally(client: TestClie
     document["@context"] = [CONTEXT_URL, f"{canary}/context.jsonld"]
     refused = client.post("/v1/validate", content=json.dumps(document).encode(), headers=upload)
     assert refused.status_code == 400
+
+
+def test_the_depth_scanners_are_not_fooled() -> None:
+    # '>' inside a quoted attribute value once made every element look self-closing
+    tricky = b"<rdf:RDF>" + b'<x:p xmlns:z="/>">' * 300 + b"</x:p>" * 300 + b"</rdf:RDF>"
+    assert limits.xml_depth(tricky) == 301
+    # unterminated strings, comments and tags end at the end of the input, in one pass
+    assert limits.json_depth(b'"' + b'\\"' * 100_000) == 0
+    assert limits.xml_depth(b"<" * 100_000) == 1
+    assert limits.query_depth('"' + '\\"' * 100_000) == 0

@@ -116,3 +116,50 @@ def test_the_service_gives_the_log_and_its_verification(served: tuple[TestClient
     [record] = answer["records"]
     assert (record["operation"], record["graph"], record["triples"]) == ("replace", GRAPH, 1)
     assert record["actor"].startswith("key:") and KEY not in json.dumps(answer)
+
+
+def test_literals_the_store_writes_canonically_do_not_look_tampered(tmp_path: Path) -> None:
+    data = tmp_path / "data.ttl"
+    data.write_text(
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        '<https://x.example/s> <https://x.example/p> "1.50"^^xsd:decimal, "01"^^xsd:integer, "1"^^xsd:boolean .\n'
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["load", str(data), "--data-dir", str(tmp_path / "store")]).exit_code == 0
+    result = runner.invoke(app, ["history", "--data-dir", str(tmp_path / "store"), "--verify"])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_dataset_given_by_the_protocol_never_reaches_versions(served: tuple[TestClient, EmbeddedStore]) -> None:
+    client, _ = served
+    for value in (1, 2):
+        body = f"<https://history.example/s> <https://history.example/p> {value} .\n"
+        assert client.put("/store", params={"graph": GRAPH}, content=body, headers=TURTLE).status_code in (201, 204)
+    query = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    only_default = client.get(
+        "/sparql",
+        params={"query": query, "default-graph-uri": GRAPH},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert only_default.json()["results"]["bindings"] == []  # no named graphs given: none
+    named = client.get(
+        "/sparql",
+        params={"query": query, "named-graph-uri": GRAPH},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [GRAPH]
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <https://h.example/s> <https://h.example/p> 1 }} }} ; # done",
+        f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <https://h.example/s> <https://h.example/p> "a ; # b" }} }} # no ;',
+    ],
+)
+def test_an_update_ending_in_a_comment_is_run_and_logged(served: tuple[TestClient, EmbeddedStore], update: str) -> None:
+    client, store = served
+    response = client.post("/update", data={"update": update}, headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code == 204, response.text
+    [record] = history.read(store.oxigraph)
+    assert record.operation == "update" and history.verify(store.oxigraph) == []

@@ -4,9 +4,10 @@ Many compliance teams work in spreadsheets, so the Statement of Applicability, t
 register and the risk register are also written as CSV files and as one workbook. The cells hold
 what the HTML shows: compact IRIs, plain literals, lists one item per line.
 
-Values come from RDF that anyone may have written, so a cell that a spreadsheet would run as a
-formula (it starts with =, +, -, @, a tab or a carriage return) is written with a leading
-apostrophe, the neutralisation OWASP recommends against CSV injection.
+Values come from RDF that anyone may have written, so a CSV cell that a spreadsheet would run as
+a formula (it starts with =, +, -, @, a tab or a carriage return) is written with a leading
+apostrophe, the neutralisation OWASP recommends against CSV injection; in the workbook every
+cell is typed as text, which no spreadsheet runs.
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ def csv_text(table: Table) -> str:
 def workbook(tables: Sequence[Table]) -> bytes:
     """Give the tables as one XLSX workbook: a sheet each, bold frozen header, filters, wrapped text."""
     from openpyxl import Workbook  # noqa: PLC0415 - only the report needs it
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
     from openpyxl.styles import Alignment, Font  # noqa: PLC0415
 
     book = Workbook()
@@ -186,7 +188,9 @@ def workbook(tables: Sequence[Table]) -> bytes:
         sheet = book.create_sheet(table.title[:31])
         sheet.append(list(table.header))
         for row in table.rows:
-            sheet.append([safe_cell(value) for value in row])
+            # Text cells (below) never run as formulas, so no apostrophe here; control characters
+            # that XLSX cannot hold (a vertical tab in a label, say) are dropped, not fatal.
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in row])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in sheet.iter_cols(min_row=2):

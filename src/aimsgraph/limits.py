@@ -24,7 +24,9 @@ MAX_QUERY_DEPTH = 24
 MAX_QUERY_LENGTH = 200_000  # characters: far beyond any real query, far below harm
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Possessive quantifiers, and every token allowed to run to the end of the input when it is never
+# closed: a crafted input then costs one pass, not a rescan from every quote or bracket.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
 _JSON_BRACKET = re.compile(rb"[{}\[\]]")
 
 
@@ -41,31 +43,37 @@ def json_depth(content: bytes) -> int:
     return deepest
 
 
-_XML_TOKEN = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)[^>]*?(/?)>", re.DOTALL)
+_XML_TOKEN = re.compile(
+    rb"<!--.*?(?:-->|\Z)"
+    rb"|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    rb"|<\?.*?(?:\?>|\Z)"
+    rb"""|<(?:[^>"']++|"[^"]*+"?|'[^']*+'?)*+>?""",  # a tag; quoted attribute values may hold '>'
+    re.DOTALL,
+)
 
 
 def xml_depth(content: bytes) -> int:
-    """Give the deepest element nesting of an XML document (comments, CDATA and processing
-    instructions skipped; UTF-16 read through its zero bytes)."""
+    """Give the deepest element nesting of an XML document (comments, CDATA, processing
+    instructions and declarations skipped; UTF-16 read through its zero bytes)."""
     depth = deepest = 0
     for match in _XML_TOKEN.finditer(content.replace(b"\x00", b"")):
-        closing, empty = match.group(1), match.group(2)
-        if closing is None:  # a comment, CDATA or processing instruction
+        token = match.group()
+        if token.startswith((b"<!", b"<?")):
             continue
-        if closing:
+        if token.startswith(b"</"):
             depth -= 1
-        elif not empty:
+        elif not token.endswith(b"/>"):
             depth += 1
             deepest = max(deepest, depth)
     return deepest
 
 
 _QUERY_TOKEN = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'  # short strings
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\s]*>'  # IRIs
+    r'"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\Z)'  # long strings
+    r"|'''(?:[^'\\]++|\\.|'(?!''))*+(?:'''|\Z)"
+    r'|"(?:[^"\\\n]++|\\.)*+(?:"|(?=\n)|\Z)'  # short strings
+    r"|'(?:[^'\\\n]++|\\.)*+(?:'|(?=\n)|\Z)"
+    r'|<[^<>"{}|^`\\\s]*+>'  # IRIs
     r"|#[^\n]*"  # comments
     r"|[{}()\[\]]"  # what nests
 )

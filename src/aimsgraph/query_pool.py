@@ -66,8 +66,9 @@ class _Pool:
             self._all.append(worker)
         self._idle.put(worker)
 
-    def _call(self, message: object) -> Any:
-        """Send ``message`` to an idle worker and give its answer.
+    def _call(self, message: Callable[[], object]) -> Any:
+        """Send ``message()`` to an idle worker and give its answer. The message is made once a
+        worker is free, so that the snapshot it names is the newest, not one pruned meanwhile.
 
         :raises QueryTimeoutError: the job ran past the limit; its worker was replaced.
         :raises InputError: the job stopped its worker.
@@ -75,7 +76,7 @@ class _Pool:
         worker = self._idle.get()
         returned: _Worker | None = worker  # None once the worker has been replaced
         try:
-            worker.connection.send(message)
+            worker.connection.send(message())
             if not worker.connection.poll(self._timeout):
                 self._replace(worker)
                 returned = None
@@ -118,7 +119,7 @@ class QueryPool(_Pool):
         :raises InputError: the query failed in Oxigraph.
         """
         # a plain dict crosses the pipe, so that a worker needs no aimsgraph classes
-        return unwrap(self._call((str(self._snapshot(generation)), asdict(request))))
+        return unwrap(self._call(lambda: (str(self._snapshot(generation)), asdict(request))))
 
 
 class AnalysisPool(_Pool):
@@ -137,8 +138,11 @@ class AnalysisPool(_Pool):
         :raises QueryTimeoutError: it ran past the limit; its worker was replaced.
         :raises AimsgraphError: the job failed on bad input, as it would in the service itself.
         """
-        snapshot = "" if job == "validate-upload" else str(self._snapshot(generation))
-        outcome = self._call((snapshot, job, payload))
+
+        def message() -> tuple[str, str, dict[str, Any]]:
+            return ("" if job == "validate-upload" else str(self._snapshot(generation)), job, payload)
+
+        outcome = self._call(message)
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "error" and isinstance(outcome[1], AimsgraphError):

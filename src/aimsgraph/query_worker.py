@@ -92,7 +92,11 @@ def answer(store: pyoxigraph.Store, request: dict[str, Any]) -> bytes:
         default, named = visible_graphs(store)
 
     def run() -> Any:
-        return store.query(request["text"], default_graph=default or None, named_graphs=named or None)
+        if request.get("own_dataset") and not request["default_graphs"] and not request["named_graphs"]:
+            return store.query(request["text"])  # FROM and FROM NAMED in the query choose
+        # The protocol's dataset, or the visible one: a part left out is empty, never "all graphs"
+        # (which would take in the versions, staging graphs and the catalogue's graph by name).
+        return store.query(request["text"], default_graph=default, named_graphs=named)
 
     result = run()
     limit = request["max_rows"]

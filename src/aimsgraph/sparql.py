@@ -182,7 +182,11 @@ def check_update(text: str, *, source: str) -> str:
         elif isinstance(node, CompValue) and any(isinstance(g, Variable) for g in (node.get("quads") or {})):
             # a graph chosen by a variable could be any graph, the reserved ones included
             refused.append("a GRAPH ?variable in what it deletes or inserts")
-        elif isinstance(node, URIRef) and str(node).startswith(RESERVED_GRAPHS):
+        elif isinstance(node, CompValue) and any(_reserved(g) for g in (node.get("quads") or {})):
+            # the graphs of INSERT/DELETE DATA and of templates sit in a dictionary the walk does
+            # not enter; a prefixed name (a:graph:history) hides them from a look at the text
+            refused.append(f"the reserved graph <{next(g for g in node['quads'] if _reserved(g))}>")
+        elif _reserved(node):
             refused.append(f"the reserved graph <{node}>")
 
     for operation in algebra.algebra:
@@ -194,6 +198,27 @@ def check_update(text: str, *, source: str) -> str:
     if refused:
         raise UsageError(f"{source}: the update uses {refused[0]}, which is not allowed here")
     return text
+
+
+_STRING_IRI_OR_COMMENT = re.compile(
+    r'"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\Z)'
+    r"|'''(?:[^'\\]++|\\.|'(?!''))*+(?:'''|\Z)"
+    r'|"(?:[^"\\\n]++|\\.)*+(?:"|(?=\n)|\Z)'
+    r"|'(?:[^'\\\n]++|\\.)*+(?:'|(?=\n)|\Z)"
+    r'|<[^<>"{}|^`\\\s]*+>'
+    r"|#[^\n]*"
+)
+
+
+def ends_with_separator(text: str) -> bool:
+    """Give whether an update's last operation is followed by ';' (comments ignored), so that
+    another operation can be appended with or without one."""
+    code = _STRING_IRI_OR_COMMENT.sub(lambda m: "" if m.group().startswith("#") else "x", text)
+    return code.rstrip().endswith(";")
+
+
+def _reserved(term: object) -> bool:
+    return isinstance(term, URIRef) and str(term).startswith(RESERVED_GRAPHS)
 
 
 def _reason(message: str) -> str:

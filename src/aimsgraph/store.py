@@ -25,7 +25,7 @@ from typing import Protocol
 
 import pyoxigraph
 
-from aimsgraph import history, load
+from aimsgraph import history, load, sparql
 from aimsgraph.errors import UsageError
 from aimsgraph.query_worker import run_query
 
@@ -121,7 +121,8 @@ class EmbeddedStore:
     @property
     def _snapshots(self) -> Path:
         assert self._directory is not None
-        return self._directory.with_name(self._directory.name + ".snapshots")
+        directory = self._directory.resolve()  # "--data-dir ." has no name of its own
+        return directory.with_name(directory.name + ".snapshots")
 
     def snapshot(self, generation: int) -> Path:
         """Give a directory holding the store as of ``generation`` that nothing will write again,
@@ -131,13 +132,17 @@ class EmbeddedStore:
         millisecond or two). The newest few are kept, so that a worker still reading one is not
         cut off; a worker moves on at its next job.
         """
-        path = self._snapshots / str(generation)
         with self._lock:
+            taken = (
+                [int(p.name) for p in self._snapshots.iterdir() if p.name.isdigit()] if self._snapshots.exists() else []
+            )
+            # a late request for an older generation gets the newest snapshot, never a new old one
+            path = self._snapshots / str(max([generation, *taken]))
             if not path.exists():
                 self._snapshots.mkdir(parents=True, exist_ok=True)
                 self._store.backup(str(path))
-                taken = sorted(self._snapshots.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else -1)
-                for old in taken[:-_SNAPSHOTS_KEPT]:
+                existing = sorted(self._snapshots.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else -1)
+                for old in existing[:-_SNAPSHOTS_KEPT]:
                     shutil.rmtree(old, ignore_errors=True)
         return path
 
@@ -172,7 +177,8 @@ class EmbeddedStore:
             text = f"MOVE SILENT GRAPH <{staging.value}> TO GRAPH <{graph}>"
             record = None
             if actor is not None:
-                digest = history.content_hash(staged)
+                # Hashed as stored: Oxigraph writes typed literals in canonical form ("01" as "1").
+                digest = history.content_hash(self._store.quads_for_pattern(None, None, None, staging))
                 record = history.new_record(
                     self._last, actor=actor, operation=operation, graph=graph, digest=digest, triples=len(staged)
                 )
@@ -214,9 +220,10 @@ class EmbeddedStore:
         """
         with self._lock:
             record = history.new_record(self._last, actor=actor, operation="update", update_text=text)
-            # The log entry joins the user's operations; a trailing ';' would leave an empty one.
-            body = text.rstrip().rstrip(";")
-            self._store.update(f"{body}\n;\n{history.insert(record, text)}")
+            # The log entry joins the user's operations, after a ';' unless the text ends with one
+            # (an empty operation between two is a syntax error).
+            separator = "" if sparql.ends_with_separator(text) else ";"
+            self._store.update(f"{text}\n{separator}\n{history.insert(record, text)}")
             self._last = record
             self.flush()
 
