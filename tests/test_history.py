@@ -163,3 +163,24 @@ def test_an_update_ending_in_a_comment_is_run_and_logged(served: tuple[TestClien
     assert response.status_code == 204, response.text
     [record] = history.read(store.oxigraph)
     assert record.operation == "update" and history.verify(store.oxigraph) == []
+
+
+def test_verify_covers_the_prov_statements_and_the_update_text(served: tuple[TestClient, EmbeddedStore]) -> None:
+    client, store = served
+    update = f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <https://h.example/s> <https://h.example/p> 1 }} }}"
+    assert (
+        client.post("/update", data={"update": update}, headers={"Authorization": f"Bearer {KEY}"}).status_code == 204
+    )
+    log, change = "urn:aimsgraph:graph:history", "urn:aimsgraph:change:1"
+    for predicate, forged in (
+        ("http://www.w3.org/ns/prov#wasAssociatedWith", '"cli:someone-else"'),
+        ("https://w3id.org/aimsgraph/ns#updateText", '"INSERT DATA { }"'),
+    ):
+        store.oxigraph.update(
+            f"DELETE {{ GRAPH <{log}> {{ <{change}> <{predicate}> ?v }} }} "
+            f"INSERT {{ GRAPH <{log}> {{ <{change}> <{predicate}> {forged} }} }} "
+            f"WHERE {{ GRAPH <{log}> {{ <{change}> <{predicate}> ?v }} }}"
+        )
+    problems = history.verify(store.oxigraph)
+    assert "record 1: its statements were changed after it was written" in problems
+    assert "record 1: the update text does not match its hash" in problems

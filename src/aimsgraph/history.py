@@ -190,7 +190,7 @@ def verify(store: pyoxigraph.Store) -> list[str]:
     for the data): a record whose hash or link is wrong, a gap in the sequence, a version graph
     whose content is not what its name says, a graph whose content no record accounts for."""
     records = read(store)
-    return _chain_problems(store, records) + _content_problems(store, records)
+    return _chain_problems(store, records) + _record_problems(store, records) + _content_problems(store, records)
 
 
 def _chain_problems(store: pyoxigraph.Store, records: list[Record]) -> list[str]:
@@ -237,3 +237,53 @@ def summary(store: pyoxigraph.Store, *, check: bool) -> dict[str, Any]:
         "verified": check,
         "problems": verify(store) if check else [],
     }
+
+
+def _record_problems(store: pyoxigraph.Store, records: list[Record]) -> list[str]:
+    """Check what the record hash does not cover: the PROV-O statements must say what the hashed
+    fields say, each field must have one value, an update's text must match its hash, and the log
+    may hold nothing but records."""
+    statements: dict[str, dict[str, list[str]]] = {}
+    for quad in store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(HISTORY_GRAPH)):
+        subject = quad.subject.value if isinstance(quad.subject, pyoxigraph.NamedNode) else str(quad.subject)
+        value = quad.object.value if isinstance(quad.object, pyoxigraph.NamedNode | pyoxigraph.Literal) else ""
+        statements.setdefault(subject, {}).setdefault(quad.predicate.value, []).append(value)
+    problems = []
+    known = {f"{_RECORD}{record.sequence}": record for record in records}
+    for subject in statements.keys() - known.keys():
+        problems.append(f"the log holds <{subject}>, which is not a record")
+    for subject, record in known.items():
+        said = statements.get(subject, {})
+        expected = {
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": [_PROV + "Activity"],
+            _PROV + "wasAssociatedWith": [record.actor],
+            **({_PROV + "generated": [record.version]} if record.version else {}),
+        }
+        text = said.get(_AIMS + "updateText", [])
+        moments = said.get(_PROV + "startedAtTime", [])
+        fields_once = all(len(said.get(_AIMS + name, [])) == 1 for name in (*_FIELDS, "recordHash"))
+        allowed = {
+            *expected,
+            _PROV + "startedAtTime",
+            _AIMS + "updateText",
+            *(_AIMS + n for n in (*_FIELDS, "recordHash")),
+        }
+        if (
+            any(sorted(said.get(p, [])) != v for p, v in expected.items())
+            or not fields_once
+            or len(moments) != 1
+            or _instant(moments[0]) != _instant(record.at)
+            or set(said) - allowed
+        ):
+            problems.append(f"record {record.sequence}: its statements were changed after it was written")
+        update_hash = "sha256:" + hashlib.sha256(text[0].encode("utf-8")).hexdigest() if len(text) == 1 else ""
+        if update_hash != record.update_hash:
+            problems.append(f"record {record.sequence}: the update text does not match its hash")
+    return problems
+
+
+def _instant(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
