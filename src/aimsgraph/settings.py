@@ -70,6 +70,10 @@ class Settings:
         def setting(name: str, read: Callable[[], _T]) -> _T:
             return cast(_T, flags[name]) if name in flags else read()
 
+        def number(name: str, variable: str) -> int:
+            # a whole-number setting: the flag, else the variable, else the default
+            return setting(name, lambda: _integer(env, variable, cast(int, getattr(defaults, name))))
+
         return cls(
             inference=setting("inference", lambda: _choice(env, "AIMSGRAPH_INFERENCE", Inference, defaults.inference)),
             fail_on=setting("fail_on", lambda: _choice(env, "AIMSGRAPH_FAIL_ON", FailOn, defaults.fail_on)),
@@ -79,27 +83,17 @@ class Settings:
             update_url=setting("update_url", lambda: env.get("AIMSGRAPH_UPDATE_URL") or None),
             graph_store_url=setting("graph_store_url", lambda: env.get("AIMSGRAPH_GRAPH_STORE_URL") or None),
             host=setting("host", lambda: env.get("AIMSGRAPH_HOST") or defaults.host),
-            port=setting("port", lambda: _integer(env, "AIMSGRAPH_PORT", defaults.port)),
+            port=number("port", "AIMSGRAPH_PORT"),
             api_keys=setting("api_keys", lambda: _api_keys(env.get("AIMSGRAPH_API_KEYS", ""))),
             anonymous_read=setting(
                 "anonymous_read", lambda: _flag(env, "AIMSGRAPH_ANONYMOUS_READ", defaults.anonymous_read)
             ),
-            max_body_bytes=setting(
-                "max_body_bytes", lambda: _integer(env, "AIMSGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes)
-            ),
-            query_timeout=setting(
-                "query_timeout", lambda: _integer(env, "AIMSGRAPH_QUERY_TIMEOUT", defaults.query_timeout)
-            ),
-            query_workers=setting(
-                "query_workers", lambda: _integer(env, "AIMSGRAPH_QUERY_WORKERS", defaults.query_workers)
-            ),
-            analysis_timeout=setting(
-                "analysis_timeout", lambda: _integer(env, "AIMSGRAPH_ANALYSIS_TIMEOUT", defaults.analysis_timeout)
-            ),
-            analysis_workers=setting(
-                "analysis_workers", lambda: _integer(env, "AIMSGRAPH_ANALYSIS_WORKERS", defaults.analysis_workers)
-            ),
-            max_rows=setting("max_rows", lambda: _integer(env, "AIMSGRAPH_MAX_ROWS", defaults.max_rows)),
+            max_body_bytes=number("max_body_bytes", "AIMSGRAPH_MAX_BODY_BYTES"),
+            query_timeout=number("query_timeout", "AIMSGRAPH_QUERY_TIMEOUT"),
+            query_workers=number("query_workers", "AIMSGRAPH_QUERY_WORKERS"),
+            analysis_timeout=number("analysis_timeout", "AIMSGRAPH_ANALYSIS_TIMEOUT"),
+            analysis_workers=number("analysis_workers", "AIMSGRAPH_ANALYSIS_WORKERS"),
+            max_rows=number("max_rows", "AIMSGRAPH_MAX_ROWS"),
         )
 
 
