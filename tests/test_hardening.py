@@ -19,16 +19,19 @@ from typing import ClassVar
 import pytest
 import rdflib
 from fastapi.testclient import TestClient
+from rdflib import Graph
+from rdflib.namespace import RDFS
 from rdflib.plugins import sparql as rdflib_sparql
 from typer.testing import CliRunner
 
-from aimsgraph import limits
+from aimsgraph import integrity, limits, load
 from aimsgraph.api import create_app
 from aimsgraph.cli import app
 from aimsgraph.errors import ShapesError
+from aimsgraph.model import Inference
 from aimsgraph.settings import Scope, Settings
 from aimsgraph.store import EmbeddedStore
-from aimsgraph.validate import bundled_knowledge_quads, validate
+from aimsgraph.validate import bundled_knowledge, bundled_knowledge_quads, validate
 from tests.conftest import EXAMPLE_AS_OF, FIXTURES
 from tests.servers import running
 
@@ -400,3 +403,48 @@ def test_the_depth_scanners_are_not_fooled() -> None:
     assert limits.json_depth(b'"' + b'\\"' * 100_000) == 0
     assert limits.xml_depth(b"<" * 100_000) == 1
     assert limits.query_depth('"' + '\\"' * 100_000) == 0
+
+
+AIMS = "https://w3id.org/aimsgraph/ns#"
+INDIRECT_FORGERIES = {
+    # a subproperty of rdfs:subClassOf: under RDFS, ex:Bot becomes a subclass of aims:Person
+    "subproperty": (Inference.RDFS, "ex:sc rdfs:subPropertyOf rdfs:subClassOf .\nex:Bot ex:sc aims:Person .\n"),
+    # an intersection naming one of our classes: under OWL RL, ex:Bot becomes a subclass of it
+    "intersection": (Inference.OWLRL, "ex:Bot owl:intersectionOf ( aims:Person ) .\n"),
+}
+
+
+@pytest.mark.parametrize("forgery", INDIRECT_FORGERIES, ids=str)
+def test_an_axiom_cannot_forge_a_pass_through_inference(tmp_path: Path, forgery: str) -> None:
+    inference, axiom = INDIRECT_FORGERIES[forgery]
+    data = tmp_path / "data.ttl"
+    data.write_text(FORGE_DATA + "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n" + axiom)
+    report = validate([str(data)], as_of=EXAMPLE_AS_OF, inference=inference)
+    active = [f for f in report.findings if f.suppressed is None]
+    assert "https://forge.example/sys" in {f.focus_node for f in active if f.rule == "AISystemAccountableOwner"}
+    forged = [f for f in active if f.rule == "DataRedefinesTerms"]
+    assert {(f.focus_node, f.path) for f in forged} == {("https://forge.example/Bot", f"<{RDFS.subClassOf}>")}
+    assert {f.value.value for f in forged if f.value} == {AIMS + "Person", AIMS + "Actor"}
+    assert "entail" in forged[0].message
+    # the gap report's queries see the same data as the shapes: ex:bot is no aims:Person there either
+    store = load.oxigraph_store(list(load.to_quads(_closed_for_queries(data, inference))))
+    assert not store.query("ASK { <https://forge.example/bot> a <https://w3id.org/aimsgraph/ns#Person> }"), (
+        "the closure the queries run on still holds the forged type"
+    )
+
+
+def _closed_for_queries(data: Path, inference: Inference) -> Graph:
+    loaded = load.load(load.collect([str(data)]))
+    untrusted = load.from_quads(integrity.without(loaded.quads, integrity.redefinitions(loaded.quads)), sources=())
+    closed, forged = integrity.entail(untrusted.graph, bundled_knowledge(), inference)
+    assert forged
+    return closed
+
+
+def test_vocabulary_that_never_reaches_our_terms_is_not_reported(tmp_path: Path) -> None:
+    data = tmp_path / "data.ttl"
+    data.write_text(
+        FORGE_DATA + "ex:Bot rdfs:subClassOf ex:Machine .\nex:sys2 a aims:AISystem ; aims:accountableOwner ex:bot .\n"
+    )
+    report = validate([str(data)], as_of=EXAMPLE_AS_OF, inference=Inference.RDFS)
+    assert not [f for f in report.findings if f.rule == "DataRedefinesTerms"]

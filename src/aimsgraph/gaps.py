@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph
 
-from aimsgraph import integrity, library, load, reason, sparql
+from aimsgraph import integrity, library, load, sparql
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Finding, Inference, Requirement, Severity, Term, ValidationReport
 from aimsgraph.validate import bundled_catalog, bundled_knowledge, bundled_knowledge_quads, validate_loaded
@@ -130,11 +130,12 @@ def gaps_loaded(
     validation = validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions)
     # The coverage queries must see what the shapes saw: the data less what redefines our terms,
     # the extensions, and the same entailments.
-    trusted = integrity.trusted_quads(data, extensions)
     if inference is Inference.NONE:
-        store = load.oxigraph_store(trusted, list(bundled_knowledge_quads()))
+        store = load.oxigraph_store(integrity.trusted_quads(data, extensions), list(bundled_knowledge_quads()))
     else:
-        closed = reason.entail(load.from_quads(trusted, sources=()).graph + bundled_knowledge(), inference)
+        untrusted = load.from_quads(integrity.without(data.quads, integrity.redefinitions(data.quads)), sources=())
+        trusted = bundled_knowledge() + integrity.extension_graph(extensions)
+        closed, _ = integrity.entail(untrusted.graph, trusted, inference)  # validation reported what it set aside
         store = load.oxigraph_store(load.to_quads(closed))
     coverage_rows = _select(store, "clause-coverage", as_of)
     readiness_rows = _select(store, "audit-readiness", as_of)

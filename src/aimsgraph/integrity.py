@@ -7,6 +7,10 @@ data that would redefine one of our terms (queries/internal/redefinitions.rq) is
 takes no part in validation and is reported as a finding of the rule ``DataRedefinesTerms``,
 which no waiver or baseline suppresses. Vocabulary that extends ours is passed explicitly as an
 extension instead, and is trusted like the ontology.
+
+Under inference the data's own vocabulary can reach our terms indirectly (``ex:sc
+rdfs:subPropertyOf rdfs:subClassOf``, then ``ex:Anyone ex:sc aims:Person``), so :func:`entail`
+also checks what the data entails beyond what the trusted vocabulary entails alone.
 """
 
 from __future__ import annotations
@@ -18,11 +22,19 @@ from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node, URIRef
 
-from aimsgraph import assets, load
+from aimsgraph import assets, load, reason
+from aimsgraph.model import Inference
 
 RULE = "DataRedefinesTerms"
 SHAPE = URIRef(f"https://w3id.org/aimsgraph/shapes#{RULE}")
 _QUERY = "internal/redefinitions.rq"
+_ENTAILED_QUERY = "internal/entailed-redefinitions.rq"
+_VOCABULARY_QUERY = "internal/vocabulary-statements.rq"
+ENTAILED_MESSAGE = (
+    "Under inference, the data's own vocabulary statements entail this statement, which would change the "
+    "meaning of aimsgraph's ontology or catalogue; all of the data's vocabulary statements were set aside "
+    "and had no effect on validation."
+)
 
 Triple = tuple[Node, Node, Node]
 
@@ -56,16 +68,79 @@ def trusted_quads(data: load.LoadedData, extensions: Sequence[str]) -> list[pyox
     return kept
 
 
+def extension_graph(extensions: Sequence[str]) -> Graph:
+    """Give the extension files as one graph.
+
+    :raises UsageError: an extension path is missing or of unknown format.
+    :raises InputError: an extension file is not well-formed.
+    """
+    graph = Graph()
+    for source in load.collect(extensions) if extensions else []:
+        graph += load.parse_graph(source)
+    return graph
+
+
+def entail(data: Graph, trusted: Graph, inference: Inference) -> tuple[Graph, list[Triple]]:
+    """Give ``data`` and ``trusted`` closed under ``inference``, and the redefinitions of our terms
+    that the data entailed (none if the data's vocabulary entails none).
+
+    ``data`` is the organisation's, already without the statements that redefine our terms
+    directly; ``trusted`` is the ontology, catalogues and extensions. If the closure holds a
+    redefinition that the trusted vocabulary does not entail alone, every vocabulary statement of
+    the data is set aside and the closure computed again without them.
+    """
+    closed = reason.entail(data + trusted, inference)
+    forged = _entailed_redefinitions(closed, trusted, inference)
+    if not forged:
+        return closed, []
+    kept = data + Graph()
+    for statement in _select(data, _VOCABULARY_QUERY):
+        kept.remove(statement)
+    closed = reason.entail(kept + trusted, inference)
+    # Nothing but vocabulary can entail a schema statement; should anything still get through, it
+    # is taken out of the closure rather than trusted.
+    for statement in _entailed_redefinitions(closed, trusted, inference):
+        closed.remove(statement)
+        if statement not in forged:
+            forged.append(statement)
+    return closed, forged
+
+
+def _entailed_redefinitions(closed: Graph, trusted: Graph, inference: Inference) -> list[Triple]:
+    return _select(closed - _trusted_closure(trusted, inference), _ENTAILED_QUERY)
+
+
+_closures: dict[tuple[Inference, frozenset[Triple]], Graph] = {}
+
+
+def _trusted_closure(trusted: Graph, inference: Inference) -> Graph:
+    """What the trusted vocabulary entails alone (kept for the last few vocabularies: it is the same
+    bundled knowledge on nearly every run)."""
+    key = (inference, frozenset(trusted))
+    if key not in _closures:
+        if len(_closures) >= 4:
+            _closures.pop(next(iter(_closures)))
+        _closures[key] = reason.entail(trusted, inference)
+    return _closures[key]
+
+
+def _select(graph: Graph, query: str) -> list[Triple]:
+    return [(row[0], row[1], row[2]) for row in graph.query(assets.query_text(query))]  # type: ignore[index]
+
+
 def _text(term: object) -> str:
     return str(load.to_rdflib(term))
 
 
-def record(report: Graph, triples: Sequence[Triple], shapes: Graph) -> None:
-    """Add to pySHACL's ``report`` one validation result per set-aside statement, as pySHACL writes them."""
-    if not triples:
+def record(report: Graph, triples: Sequence[Triple], shapes: Graph, *, entailed: Sequence[Triple] = ()) -> None:
+    """Add to pySHACL's ``report`` one validation result per set-aside statement, and one per
+    redefinition the data entailed, as pySHACL writes them."""
+    if not triples and not entailed:
         return
-    message = shapes.value(SHAPE, SH.message)
-    for subject, predicate, value in triples:
+    written = shapes.value(SHAPE, SH.message)
+    for (subject, predicate, value), message in [(t, written) for t in triples] + [
+        (t, Literal(ENTAILED_MESSAGE, lang="en")) for t in entailed
+    ]:
         result = BNode()
         report.add((result, RDF.type, SH.ValidationResult))
         report.add((result, SH.focusNode, subject))

@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, integrity, load, reason, shacl, sparql
+from aimsgraph import assets, integrity, load, shacl, sparql
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import InputError, ShapesError, UsageError
 from aimsgraph.formats import RdfFormat
@@ -103,20 +103,22 @@ def validate_loaded(
     knowledge = bundled_knowledge()
     set_aside = integrity.redefinitions(data.quads)
 
-    working = Graph()
-    working += data.graph
+    untrusted = Graph()
+    untrusted += data.graph
     for statement in set_aside:  # before the knowledge goes in, which may hold the same triple
-        working.remove(statement)
-    working += knowledge
-    for source in load.collect(extensions) if extensions else []:
-        working += load.parse_graph(source)  # trusted like the ontology: passed on purpose
-    working.add((_CONTEXT, RDF.type, URIRef(AIMS + "ValidationContext")))
-    working.add((_CONTEXT, URIRef(AIMS + "asOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
-    if inference is not Inference.NONE:
-        working = reason.entail(working, inference)
+        untrusted.remove(statement)
+    untrusted.add((_CONTEXT, RDF.type, URIRef(AIMS + "ValidationContext")))
+    untrusted.add((_CONTEXT, URIRef(AIMS + "asOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
+    trusted = knowledge + integrity.extension_graph(extensions)  # extensions are passed on purpose
+    entailed: list[integrity.Triple] = []
+    if inference is Inference.NONE:
+        working = untrusted
+        working += trusted
+    else:
+        working, entailed = integrity.entail(untrusted, trusted, inference)
 
     report = shacl.report_graph(working, shapes_graph)
-    integrity.record(report, set_aside, shapes_graph)
+    integrity.record(report, set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
     systems = _ai_systems(working)
