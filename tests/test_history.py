@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from aimsgraph import history
+from aimsgraph import history, sparql
 from aimsgraph.api import create_app
 from aimsgraph.cli import app
 from aimsgraph.settings import Scope, Settings
@@ -49,7 +49,7 @@ def test_every_write_is_logged_with_who_when_and_what(served: tuple[TestClient, 
     activity = "<http://www.w3.org/ns/prov#Activity>"
     logged = f"SELECT (COUNT(?c) AS ?n) WHERE {{ GRAPH <urn:aimsgraph:graph:history> {{ ?c a {activity} }} }}"
     answer = client.get("/sparql", params={"query": logged}, headers={"Accept": "application/sparql-results+json"})
-    assert answer.json()["results"]["bindings"][0]["n"]["value"] == "4"
+    assert answer.json()["results"]["bindings"][0]["n"]["value"] == "5"
     listed = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
     graphs = client.get("/sparql", params={"query": listed}, headers={"Accept": "application/sparql-results+json"})
     assert not any("version" in b["g"]["value"] for b in graphs.json()["results"]["bindings"])
@@ -58,6 +58,7 @@ def test_every_write_is_logged_with_who_when_and_what(served: tuple[TestClient, 
         ("replace", GRAPH, 1),
         ("add", GRAPH, 2),
         ("update", "", 0),
+        ("updated", GRAPH, 3),  # what the update left in the graph it wrote
         ("drop", GRAPH, 0),
     ]
     assert {r.actor for r in records} == {"key:" + hashlib.sha256(KEY.encode()).hexdigest()[:16]}
@@ -116,6 +117,11 @@ def test_the_service_gives_the_log_and_its_verification(served: tuple[TestClient
     [record] = answer["records"]
     assert (record["operation"], record["graph"], record["triples"]) == ("replace", GRAPH, 1)
     assert record["actor"].startswith("key:") and KEY not in json.dumps(answer)
+    assert answer["head"] == {"sequence": 1, "record_hash": record["record_hash"]}
+    anchored = client.get("/v1/history", params={"verify": "true", "anchor": [record["record_hash"], "sha256:00"]})
+    assert anchored.json()["problems"] == [
+        "anchor sha256:00: not in the log (the log up to it was rewritten, or the anchor is another store's)"
+    ]
 
 
 def test_literals_the_store_writes_canonically_do_not_look_tampered(tmp_path: Path) -> None:
@@ -161,8 +167,8 @@ def test_an_update_ending_in_a_comment_is_run_and_logged(served: tuple[TestClien
     client, store = served
     response = client.post("/update", data={"update": update}, headers={"Authorization": f"Bearer {KEY}"})
     assert response.status_code == 204, response.text
-    [record] = history.read(store.oxigraph)
-    assert record.operation == "update" and history.verify(store.oxigraph) == []
+    records = history.read(store.oxigraph)
+    assert [r.operation for r in records] == ["update", "updated"] and history.verify(store.oxigraph) == []
 
 
 def test_verify_covers_the_prov_statements_and_the_update_text(served: tuple[TestClient, EmbeddedStore]) -> None:
@@ -184,3 +190,116 @@ def test_verify_covers_the_prov_statements_and_the_update_text(served: tuple[Tes
     problems = history.verify(store.oxigraph)
     assert "record 1: its statements were changed after it was written" in problems
     assert "record 1: the update text does not match its hash" in problems
+
+
+def _write_update(client: TestClient, update: str) -> None:
+    response = client.post("/update", data={"update": update}, headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code == 204, response.text
+
+
+def test_verify_still_compares_every_graph_after_an_update(served: tuple[TestClient, EmbeddedStore]) -> None:
+    client, store = served
+    other = "https://history.example/other"
+    for graph in (GRAPH, other):
+        body = "<https://history.example/s> <https://history.example/p> 1 .\n"
+        assert client.put("/store", params={"graph": graph}, content=body, headers=TURTLE).status_code == 201
+    _write_update(
+        client,
+        f"DELETE DATA {{ GRAPH <{GRAPH}> {{ <https://history.example/s> <https://history.example/p> 1 }} }} ;"
+        " INSERT DATA { <https://history.example/s> <https://history.example/p> 2 }",
+    )
+    written = {(r.graph, r.triples) for r in history.read(store.oxigraph) if r.operation == "updated"}
+    assert written == {(GRAPH, 0), (history.DEFAULT_GRAPH, 1)}  # the graph it emptied, the default graph it wrote
+    assert history.verify(store.oxigraph) == []
+    # a graph the update did not write, the one it did, and the default graph: all still compared
+    for graph, name in (
+        (f"GRAPH <{other}>", f"graph <{other}>"),
+        (f"GRAPH <{GRAPH}>", f"graph <{GRAPH}>"),
+        ("", "the default graph"),
+    ):
+        triple = "<https://x.example/s> <https://x.example/p> 9"
+        store.oxigraph.update(f"INSERT DATA {{ {graph} {{ {triple} }} }}" if graph else f"INSERT DATA {{ {triple} }}")
+        assert any(p.startswith(f"{name}: changed since record") for p in history.verify(store.oxigraph)), name
+        store.oxigraph.update(f"DELETE DATA {{ {graph} {{ {triple} }} }}" if graph else f"DELETE DATA {{ {triple} }}")
+    assert history.verify(store.oxigraph) == []
+    store.oxigraph.update(
+        "INSERT DATA { GRAPH <https://x.example/new> { <https://x.example/s> <https://x.example/p> 1 } }"
+    )
+    assert "graph <https://x.example/new>: holds data that no record accounts for" in history.verify(store.oxigraph)
+
+
+def test_an_update_cut_off_before_its_outcome_is_completed_on_reopening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "store"
+    store = EmbeddedStore(directory, bundled_knowledge_quads())
+    with monkeypatch.context() as patched:  # the process stops between the two transactions
+        patched.setattr(EmbeddedStore, "_record_updated", lambda *_args, **_kwargs: None)
+        store.update(f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <https://h.example/s> <https://h.example/p> 1 }} }}")
+    assert [r.operation for r in history.read(store.oxigraph)] == ["update"]
+    del store
+    reopened = EmbeddedStore(directory, bundled_knowledge_quads())
+    records = history.read(reopened.oxigraph)
+    assert [(r.operation, r.graph, r.triples) for r in records] == [("update", "", 0), ("updated", GRAPH, 1)]
+    assert history.verify(reopened.oxigraph) == []
+
+
+@pytest.mark.parametrize(
+    ("update", "written"),
+    [
+        (
+            "WITH <http://e/w> DELETE { ?s ?p ?o } INSERT { GRAPH <http://e/g> { ?s ?p 1 } } WHERE { ?s ?p ?o }",
+            {"http://e/w", "http://e/g"},
+        ),
+        ("INSERT { GRAPH <http://e/g> { ?s ?p 1 } } WHERE { ?s ?p ?o }", {"http://e/g"}),
+        ("DELETE WHERE { ?s ?p ?o }", {None}),
+        (
+            "MOVE <http://e/a> TO DEFAULT ; COPY DEFAULT TO <http://e/b> ; ADD <http://e/c> TO <http://e/d>",
+            {"http://e/a", None, "http://e/b", "http://e/d"},
+        ),
+        ("DROP GRAPH <http://e/a> ; CLEAR DEFAULT ; CREATE GRAPH <http://e/b>", {"http://e/a", None, "http://e/b"}),
+    ],
+)
+def test_the_graphs_an_update_writes_are_read_from_its_operations(update: str, written: set[str | None]) -> None:
+    assert sparql.written_graphs(update) == written
+
+
+def test_an_anchor_shows_a_log_rewritten_from_scratch(tmp_path: Path) -> None:
+    directory = tmp_path / "store"
+    runner = CliRunner()
+    for _ in range(2):
+        assert (
+            runner.invoke(
+                app, ["load", str(EXAMPLES / "kestrel" / "risks.ttl"), "--data-dir", str(directory)]
+            ).exit_code
+            == 0
+        )
+    listed = runner.invoke(app, ["history", "--data-dir", str(directory)])
+    head = json.loads(runner.invoke(app, ["history", "--data-dir", str(directory), "--format", "json"]).stdout)["head"]
+    assert (
+        head["sequence"] == 2
+        and f"head (publish it, then check it later with --anchor): {head['record_hash']}" in listed.stdout
+    )
+    assert runner.invoke(app, ["history", "--data-dir", str(directory), "--anchor", head["record_hash"]]).exit_code == 0
+
+    # someone who can write the store forges who made the changes and chains every record again
+    raw = pyoxigraph.Store(str(directory))
+    records, last = history.read(raw), None
+    raw.update("DROP GRAPH <urn:aimsgraph:graph:history>")
+    for record in records:
+        forged = history.new_record(
+            last,
+            actor="cli:someone-else",
+            operation=record.operation,
+            graph=record.graph,
+            digest=record.content_hash,
+            triples=record.triples,
+        )
+        raw.update(history.insert(forged))
+        last = forged
+    raw.flush()
+    assert history.verify(raw) == []  # the chain alone cannot tell
+    del raw
+    result = runner.invoke(app, ["history", "--data-dir", str(directory), "--anchor", head["record_hash"]])
+    assert result.exit_code == 1
+    assert f"anchor {head['record_hash']}: not in the log" in result.stderr

@@ -63,7 +63,7 @@ def do(
     if job == "history":
         if raw is None:
             raise UsageError("the change log is kept by the embedded store; this service uses a SPARQL server")
-        return history.summary(raw, check=bool(payload.get("verify")))
+        return history.summary(raw, check=bool(payload.get("verify")), anchors=payload.get("anchors", ()))
     as_of = dt.date.fromisoformat(payload["as_of"])
     inference = Inference(payload.get("inference", "none"))
     if job == "validate-upload":

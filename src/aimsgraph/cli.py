@@ -345,6 +345,13 @@ def history(
         bool,
         typer.Option("--verify", help="Check the log's hash chain and that it accounts for the data; exit 1 if not."),
     ] = False,
+    anchors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            help="A record hash published earlier (an earlier head); it must still be in the log. Implies --verify.",
+        ),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """List the embedded store's change log: who wrote which graph when, with its content hash."""
@@ -356,7 +363,7 @@ def history(
         if output_format not in ("table", "json"):
             raise UsageError(f"--format {output_format!r}: use table or json")
         store = EmbeddedStore(directory, bundled_knowledge_quads())
-        document = history_log.summary(store.oxigraph, check=verify)
+        document = history_log.summary(store.oxigraph, check=verify or bool(anchors), anchors=anchors or ())
         problems, records = document["problems"], document["records"]
         if output_format == "json":
             typer.echo(json.dumps(document, indent=2))
@@ -365,9 +372,11 @@ def history(
                 what = r["graph"] or f"SPARQL update {r['update_hash'][:19]}"
                 when, who, operation = r["at"], r["actor"], r["operation"]
                 typer.echo(f"{r['sequence']:>5}  {when}  {who:<22}  {operation:<7}  {what}  {r['content_hash'][:19]}")
+            if document["head"]:
+                typer.echo(f"head (publish it, then check it later with --anchor): {document['head']['record_hash']}")
             for problem in problems:
                 typer.echo(f"tampered: {problem}", err=True)
-            if verify and not problems:
+            if document["verified"] and not problems:
                 typer.echo(f"the log of {len(records)} change(s) is intact and accounts for the data", err=True)
         return EXIT_FINDINGS if problems else EXIT_OK
 

@@ -6,7 +6,10 @@ reserved graph ``urn:aimsgraph:graph:history``, as a PROV-O activity: its sequen
 (UTC), actor (an API key's fingerprint, never the key, or ``cli:<user>``), operation, graph, the
 content hash of the graph as written and the number of triples. The content itself is kept as an
 immutable version graph named by that hash (``urn:aimsgraph:graph:version:sha256-<hex>``), so no
-write changes an earlier version. Each record carries the hash of its own fields and of the record
+write changes an earlier version. A SPARQL update is recorded with its text, and then each graph
+it wrote gets a record ``updated`` of its own with the content it holds afterwards (the default
+graph under the name ``urn:aimsgraph:graph:default``), so that the log accounts for every graph's
+content after updates too. Each record carries the hash of its own fields and of the record
 before it: removing, inserting or editing a record breaks the chain, and :func:`verify` says
 where. Version and history graphs are outside the union that queries and validation see.
 """
@@ -22,6 +25,7 @@ from typing import Any
 import pyoxigraph
 
 HISTORY_GRAPH = "urn:aimsgraph:graph:history"
+DEFAULT_GRAPH = "urn:aimsgraph:graph:default"  # how records name the default graph
 VERSION_PREFIX = "urn:aimsgraph:graph:version:sha256-"
 _RECORD = "urn:aimsgraph:change:"
 _AIMS = "https://w3id.org/aimsgraph/ns#"
@@ -48,8 +52,8 @@ class Record:
     sequence: int
     at: str  # xsd:dateTime, UTC
     actor: str
-    operation: str  # replace, add, drop or update
-    graph: str  # the graph written ("" for a SPARQL update, which may touch several)
+    operation: str  # replace, add, drop, update, or updated (a graph as a SPARQL update left it)
+    graph: str  # the graph written ("" for a SPARQL update: its "updated" records name each graph)
     version: str  # the version graph holding the content written ("" for drop and update)
     content_hash: str  # sha256:<hex> of the content written ("" for drop and update)
     triples: int  # triples written (0 for drop and update)
@@ -185,12 +189,27 @@ def read(store: pyoxigraph.Store) -> list[Record]:
     return sorted(records, key=lambda r: r.sequence)
 
 
-def verify(store: pyoxigraph.Store) -> list[str]:
+def verify(store: pyoxigraph.Store, anchors: Iterable[str] = ()) -> list[str]:
     """Give every way the store's data and log disagree (empty when the log is intact and accounts
     for the data): a record whose hash or link is wrong, a gap in the sequence, a version graph
-    whose content is not what its name says, a graph whose content no record accounts for."""
+    whose content is not what its name says, a graph whose content no record accounts for, and an
+    anchor that is not in the log.
+
+    The chain alone shows that records were not changed one by one; someone who can write the
+    store could still write a whole new chain. An anchor is a record hash published earlier
+    somewhere the store's writers cannot change (a signed commit, a ticket, an auditor's file):
+    it must still be in the log, so nothing up to it was rewritten.
+    """
     records = read(store)
-    return _chain_problems(store, records) + _record_problems(store, records) + _content_problems(store, records)
+    chained = {record.record_hash for record in records}
+    missing = [
+        f"anchor {anchor}: not in the log (the log up to it was rewritten, or the anchor is another store's)"
+        for anchor in anchors
+        if anchor not in chained
+    ]
+    return (
+        _chain_problems(store, records) + _record_problems(store, records) + _content_problems(store, records) + missing
+    )
 
 
 def _chain_problems(store: pyoxigraph.Store, records: list[Record]) -> list[str]:
@@ -211,31 +230,67 @@ def _chain_problems(store: pyoxigraph.Store, records: list[Record]) -> list[str]
     return problems
 
 
+def pending_update(records: list[Record]) -> Record | None:
+    """Give the last record if it is an update whose "updated" records were never written (the
+    process stopped between the two transactions); the store writes them when it is next opened."""
+    return records[-1] if records and records[-1].operation == "update" else None
+
+
+def update_text(store: pyoxigraph.Store, record: Record) -> str:
+    """Give the text of the SPARQL update that ``record`` logged ("" if it is not there)."""
+    node = pyoxigraph.NamedNode(f"{_RECORD}{record.sequence}")
+    texts = store.quads_for_pattern(
+        node, pyoxigraph.NamedNode(_AIMS + "updateText"), None, pyoxigraph.NamedNode(HISTORY_GRAPH)
+    )
+    return next((q.object.value for q in texts if isinstance(q.object, pyoxigraph.Literal)), "")
+
+
 def _content_problems(store: pyoxigraph.Store, records: list[Record]) -> list[str]:
     problems = []
-    last_update = max((r.sequence for r in records if r.operation == "update"), default=0)
+    # An update with no "updated" records after it was logged before they existed: it may have
+    # changed any graph, so graphs last recorded before it cannot be compared.
+    unaccounted = max(
+        (
+            r.sequence
+            for r, following in zip(records, [*records[1:], None], strict=True)
+            if r.operation == "update" and (following is None or following.operation != "updated")
+        ),
+        default=0,
+    )
     latest = {record.graph: record for record in records if record.graph}
-    for graph in store.named_graphs():
-        name = graph.value if isinstance(graph, pyoxigraph.NamedNode) else ""
-        if name and not name.startswith("urn:aimsgraph:graph:") and name not in latest and not last_update:
-            problems.append(f"graph <{name}>: holds data that no record accounts for")
+    graphs: list[pyoxigraph.NamedNode | pyoxigraph.DefaultGraph] = [pyoxigraph.DefaultGraph()]
+    graphs += [g for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode)]
+    for graph in graphs:
+        name = graph.value if isinstance(graph, pyoxigraph.NamedNode) else DEFAULT_GRAPH
+        reserved = name.startswith("urn:aimsgraph:graph:") and name != DEFAULT_GRAPH
+        empty = next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None
+        if not reserved and name not in latest and not unaccounted and not empty:
+            problems.append(f"{_named(name)}: holds data that no record accounts for")
     for name, record in latest.items():
-        if record.sequence < last_update:
-            continue  # a SPARQL update came later and may have changed it
-        current = content_hash(store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(name)))
+        if record.sequence < unaccounted:
+            continue
+        node = pyoxigraph.DefaultGraph() if name == DEFAULT_GRAPH else pyoxigraph.NamedNode(name)
+        current = content_hash(store.quads_for_pattern(None, None, None, node))
         expected = record.content_hash if record.operation != "drop" else content_hash([])
         if current != expected:
-            problems.append(f"graph <{name}>: changed since record {record.sequence} without a record")
+            problems.append(f"{_named(name)}: changed since record {record.sequence} without a record")
     return problems
 
 
-def summary(store: pyoxigraph.Store, *, check: bool) -> dict[str, Any]:
-    """Give the log as the CLI and the API show it: the records, and with ``check`` the problems
-    :func:`verify` finds (an empty list when the log is intact)."""
+def _named(graph: str) -> str:
+    return "the default graph" if graph == DEFAULT_GRAPH else f"graph <{graph}>"
+
+
+def summary(store: pyoxigraph.Store, *, check: bool, anchors: Iterable[str] = ()) -> dict[str, Any]:
+    """Give the log as the CLI and the API show it: the records, the head (the last record's hash,
+    to publish as an anchor), and with ``check`` the problems :func:`verify` finds (an empty list
+    when the log is intact and every anchor is in it)."""
+    records = read(store)
     return {
-        "records": [asdict(record) for record in read(store)],
+        "records": [asdict(record) for record in records],
+        "head": {"sequence": records[-1].sequence, "record_hash": records[-1].record_hash} if records else None,
         "verified": check,
-        "problems": verify(store) if check else [],
+        "problems": verify(store, anchors) if check else [],
     }
 
 

@@ -217,6 +217,36 @@ def ends_with_separator(text: str) -> bool:
     return code.rstrip().endswith(";")
 
 
+def written_graphs(text: str) -> frozenset[str | None]:
+    """Give the graphs a checked update can change (None for the default graph), so that the change
+    log can record what each holds afterwards.
+
+    :func:`check_update` refuses GRAPH ?variable in what an update deletes or inserts, and ALL
+    and NAMED, so every graph an update writes is named in its text.
+    """
+    written: set[str | None] = set()
+
+    def graph(term: object) -> str | None:
+        return None if term == "DEFAULT" else str(term)
+
+    # CompValue.get gives the key itself for a missing key: parts are read as from a plain dict.
+    for operation in translateUpdate(parseUpdate(text)).algebra:
+        if operation.name in ("Drop", "Clear", "Create"):
+            written.add(graph(operation["graphiri"]))
+        elif operation.name in ("Add", "Copy"):
+            written.add(graph(operation["graph"][1]))
+        elif operation.name == "Move":
+            written.update(graph(g) for g in operation["graph"])
+        else:  # InsertData, DeleteData, DeleteWhere, Modify (its templates are its delete and insert)
+            parts = ("delete", "insert") if operation.name == "Modify" else ()
+            templates = [t for t in (dict.get(operation, part) for part in parts) if t is not None]
+            for template in templates or [operation]:
+                written.update(str(g) for g in (dict.get(template, "quads") or {}))
+                if dict.get(template, "triples"):
+                    written.add(graph(dict.get(operation, "withClause") or "DEFAULT"))
+    return frozenset(written)
+
+
 def _reserved(term: object) -> bool:
     return isinstance(term, URIRef) and str(term).startswith(RESERVED_GRAPHS)
 

@@ -111,6 +111,9 @@ class EmbeddedStore:
             shutil.rmtree(self._snapshots, ignore_errors=True)
         records = history.read(self._store)
         self._last = records[-1] if records else None
+        pending = history.pending_update(records)
+        if pending is not None:  # the process stopped between an update and its "updated" records
+            self._record_updated(history.update_text(self._store, pending), actor=pending.actor)
         self._replace(KNOWLEDGE_GRAPH, knowledge, actor=None)  # aimsgraph's own: not a change to log
 
     @property
@@ -225,7 +228,34 @@ class EmbeddedStore:
             separator = "" if sparql.ends_with_separator(text) else ";"
             self._store.update(f"{text}\n{separator}\n{history.insert(record, text)}")
             self._last = record
+            self._record_updated(text, actor=actor)
             self.flush()
+
+    def _record_updated(self, text: str, *, actor: str) -> None:
+        """Log what each graph an update wrote holds now, with the content kept as a version.
+
+        Content hashes cannot be taken inside a SPARQL update, so this is a second transaction;
+        should the process stop before it, the store writes it when it is next opened (no other
+        write can come between: Oxigraph locks the directory to one process).
+        """
+        parts, last = [], self._last
+        for name in sorted(sparql.written_graphs(text), key=lambda graph: graph or ""):
+            node = pyoxigraph.DefaultGraph() if name is None else pyoxigraph.NamedNode(name)
+            quads = list(self._store.quads_for_pattern(None, None, None, node))
+            record = history.new_record(
+                last,
+                actor=actor,
+                operation="updated",
+                graph=name or history.DEFAULT_GRAPH,
+                digest=history.content_hash(quads),
+                triples=len(quads),
+            )
+            source = "DEFAULT" if name is None else f"GRAPH <{name}>"
+            parts.append(f"COPY SILENT {source} TO GRAPH <{record.version}> ;\n{history.insert(record)}")
+            last = record
+        if parts:
+            self._store.update(" ;\n".join(parts))
+            self._last = last
 
     def graphs(self) -> list[GraphInfo]:
         """Give the organisation's named graphs (not the knowledge graph), by IRI."""

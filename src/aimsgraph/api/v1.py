@@ -123,12 +123,20 @@ def change_log(
     verify: Annotated[
         bool, Query(description="Also check the hash chain and that the log accounts for every stored graph.")
     ] = False,
+    anchor: Annotated[
+        list[str] | None,
+        Query(
+            description="A record hash published earlier (the head of an earlier log); with verify, it must "
+            "still be in the log. Repeatable."
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Give every write to the store: sequence, UTC time, who (an API key's fingerprint or
     cli:<user>), operation, graph, triples and content hash, each record chained to the one
-    before; with ``verify``, the problems found (none when the log is intact), as
+    before, and the head (the last record's hash, to publish as an anchor); with ``verify``, the
+    problems found (none when the log is intact and holds every anchor), as
     `aimsgraph history --verify` does."""
-    return JSONResponse(_analyse(request, "history", {"verify": verify}))
+    return JSONResponse(_analyse(request, "history", {"verify": verify, "anchors": anchor or []}))
 
 
 @router.get("/graphs", summary="The stored graphs")
