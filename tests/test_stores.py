@@ -119,3 +119,31 @@ def test_the_api_serves_a_remote_store(oxigraph_server: str) -> None:
     finally:
         for info in remote.graphs():
             remote.drop_graph(info.iri)
+
+
+def test_a_snapshot_being_read_is_not_pruned_however_many_writes_come(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store", [])
+
+    def write(round_number: int) -> None:
+        triple = pyoxigraph.Quad(
+            pyoxigraph.NamedNode("https://e.example/s"),
+            pyoxigraph.NamedNode("https://e.example/round"),
+            pyoxigraph.Literal(str(round_number)),
+        )
+        store.replace_graph(GRAPH, [triple], actor="test")
+
+    write(1)
+    with store.snapshot(1) as first:  # a worker is reading generation 1 ...
+        for generation in range(2, 10):  # ... while more writes than snapshots kept come and go
+            write(generation)
+            with store.snapshot(generation):
+                pass
+        graph = pyoxigraph.NamedNode(GRAPH)
+        rounds = {
+            q.object.value for q in pyoxigraph.Store.read_only(str(first)).quads_for_pattern(None, None, None, graph)
+        }
+        assert rounds == {"1"}
+        assert len(list(first.parent.iterdir())) == 5  # the newest four, and the one being read
+    with store.snapshot(10):
+        pass
+    assert not first.exists() and len(list(first.parent.iterdir())) == 4

@@ -18,6 +18,7 @@ import multiprocessing
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -28,7 +29,7 @@ from aimsgraph.query_worker import serve_queries, unwrap
 from aimsgraph.store import QueryRequest
 
 Target = Callable[[Connection], None]
-Snapshot = Callable[[int], Path]  # the snapshot of the store as of a generation
+Snapshot = Callable[[int], AbstractContextManager[Path]]  # a lease on the store as of a generation
 
 
 class _Worker:
@@ -66,29 +67,36 @@ class _Pool:
             self._all.append(worker)
         self._idle.put(worker)
 
-    def _call(self, message: Callable[[], object]) -> Any:
-        """Send ``message()`` to an idle worker and give its answer. The message is made once a
-        worker is free, so that the snapshot it names is the newest, not one pruned meanwhile.
+    def _call(self, message: Callable[[str], object], generation: int | None) -> Any:
+        """Send ``message(snapshot)`` to an idle worker and give its answer. The snapshot of
+        ``generation`` (none when None) is leased once a worker is free, so that it is the newest,
+        and held until the answer is in, so that it is not pruned while the worker reads it.
 
         :raises QueryTimeoutError: the job ran past the limit; its worker was replaced.
         :raises InputError: the job stopped its worker.
         """
         worker = self._idle.get()
-        returned: _Worker | None = worker  # None once the worker has been replaced
         try:
-            worker.connection.send(message())
+            if generation is None:
+                return self._answer(worker, message(""))
+            with self._snapshot(generation) as path:
+                return self._answer(worker, message(str(path)))
+        finally:
+            with self._lock:
+                kept = worker in self._all  # not if it was replaced
+            if kept:
+                self._idle.put(worker)
+
+    def _answer(self, worker: _Worker, sent: object) -> Any:
+        try:
+            worker.connection.send(sent)
             if not worker.connection.poll(self._timeout):
                 self._replace(worker)
-                returned = None
                 raise QueryTimeoutError(f"the {self.what} ran longer than {self._timeout:g} s and was stopped")
             return worker.connection.recv()
         except (EOFError, OSError):
             self._replace(worker)
-            returned = None
             raise InputError(f"the {self.what} stopped its worker", source=self.what) from None
-        finally:
-            if returned is not None:
-                self._idle.put(returned)
 
     def _replace(self, worker: _Worker) -> None:
         worker.stop()
@@ -119,7 +127,7 @@ class QueryPool(_Pool):
         :raises InputError: the query failed in Oxigraph.
         """
         # a plain dict crosses the pipe, so that a worker needs no aimsgraph classes
-        return unwrap(self._call(lambda: (str(self._snapshot(generation)), asdict(request))))
+        return unwrap(self._call(lambda snapshot: (snapshot, asdict(request)), generation))
 
 
 class AnalysisPool(_Pool):
@@ -139,10 +147,9 @@ class AnalysisPool(_Pool):
         :raises AimsgraphError: the job failed on bad input, as it would in the service itself.
         """
 
-        def message() -> tuple[str, str, dict[str, Any]]:
-            return ("" if job == "validate-upload" else str(self._snapshot(generation)), job, payload)
-
-        outcome = self._call(message)
+        outcome = self._call(
+            lambda snapshot: (snapshot, job, payload), None if job == "validate-upload" else generation
+        )
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "error" and isinstance(outcome[1], AimsgraphError):

@@ -18,7 +18,9 @@ from __future__ import annotations
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -106,6 +108,7 @@ class EmbeddedStore:
                 self._store.remove_graph(graph)  # left by a write that was interrupted
         # Writes are serialised, so that each change-log record follows the one before it.
         self._lock = threading.RLock()
+        self._leases: Counter[Path] = Counter()  # snapshots being read, and by how many jobs
         if directory is not None:
             # Snapshots are per run of the server (its generations start again at 0).
             shutil.rmtree(self._snapshots, ignore_errors=True)
@@ -127,13 +130,14 @@ class EmbeddedStore:
         directory = self._directory.resolve()  # "--data-dir ." has no name of its own
         return directory.with_name(directory.name + ".snapshots")
 
-    def snapshot(self, generation: int) -> Path:
-        """Give a directory holding the store as of ``generation`` that nothing will write again,
+    @contextmanager
+    def snapshot(self, generation: int) -> Iterator[Path]:
+        """Lease a directory holding the store as of ``generation`` that nothing will write again,
         for the worker processes to read (see :mod:`aimsgraph.query_pool`); take it if needed.
 
         A snapshot is a checkpoint of the database (hard links to its immutable files: a
-        millisecond or two). The newest few are kept, so that a worker still reading one is not
-        cut off; a worker moves on at its next job.
+        millisecond or two). The newest few are kept, and any other only while a lease on it is
+        held, so that a worker reading one is never cut off however many writes come meanwhile.
         """
         with self._lock:
             taken = (
@@ -144,10 +148,21 @@ class EmbeddedStore:
             if not path.exists():
                 self._snapshots.mkdir(parents=True, exist_ok=True)
                 self._store.backup(str(path))
-                existing = sorted(self._snapshots.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else -1)
-                for old in existing[:-_SNAPSHOTS_KEPT]:
-                    shutil.rmtree(old, ignore_errors=True)
-        return path
+            self._leases[path] += 1
+            self._prune_snapshots()
+        try:
+            yield path
+        finally:
+            with self._lock:
+                self._leases[path] -= 1
+                if not self._leases[path]:
+                    del self._leases[path]
+
+    def _prune_snapshots(self) -> None:
+        existing = sorted(self._snapshots.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else -1)
+        for old in existing[:-_SNAPSHOTS_KEPT]:
+            if old not in self._leases:
+                shutil.rmtree(old, ignore_errors=True)
 
     def answer(self, request: QueryRequest) -> bytes:
         """Give the serialised result of a checked query, run in this process.
