@@ -134,7 +134,7 @@ def gaps_loaded(
         store = load.oxigraph_store(integrity.trusted_quads(data, extensions), list(bundled_knowledge_quads()))
     else:
         untrusted = load.from_quads(integrity.without(data.quads, integrity.redefinitions(data.quads)), sources=())
-        trusted = bundled_knowledge() + integrity.extension_graph(extensions)
+        trusted = bundled_knowledge() + load.to_graph(integrity.extension_quads(extensions))
         closed, _ = integrity.entail(untrusted.graph, trusted, inference)  # validation reported what it set aside
         store = load.oxigraph_store(load.to_quads(closed))
     coverage_rows = _select(store, "clause-coverage", as_of)

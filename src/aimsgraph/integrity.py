@@ -62,22 +62,19 @@ def trusted_quads(data: load.LoadedData, extensions: Sequence[str]) -> list[pyox
     :raises UsageError: an extension path is missing or of unknown format.
     :raises InputError: an extension file is not well-formed.
     """
-    kept = without(data.quads, redefinitions(data.quads))
-    for source in load.collect(extensions) if extensions else []:
-        kept += load.parse_quads(source)
-    return kept
+    return without(data.quads, redefinitions(data.quads)) + extension_quads(extensions)
 
 
-def extension_graph(extensions: Sequence[str]) -> Graph:
-    """Give the extension files as one graph.
+def extension_quads(extensions: Sequence[str]) -> list[pyoxigraph.Quad]:
+    """Give the triples of the extension files.
 
     :raises UsageError: an extension path is missing or of unknown format.
     :raises InputError: an extension file is not well-formed.
     """
-    graph = Graph()
+    quads: list[pyoxigraph.Quad] = []
     for source in load.collect(extensions) if extensions else []:
-        graph += load.parse_graph(source)
-    return graph
+        quads += load.parse_quads(source)
+    return quads
 
 
 def entail(data: Graph, trusted: Graph, inference: Inference) -> tuple[Graph, list[Triple]]:

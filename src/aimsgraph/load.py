@@ -1,8 +1,9 @@
 """Reading AIMS data: finding the files, parsing them with Oxigraph, and remembering where each
 subject was written.
 
-Oxigraph parses (fast, and its errors carry line and column); the triples are then handed to
-rdflib, which pySHACL needs. Input is read as bytes and parsed with an explicit format and base
+Oxigraph parses (fast, and its errors carry line and column); the triples are turned into an
+rdflib graph only when something asks for one (pySHACL, inference), which at scale costs more
+than the parsing. Input is read as bytes and parsed with an explicit format and base
 IRI, so a parser never opens a file or a URL of its own accord.
 """
 
@@ -42,9 +43,8 @@ class SourceFile:
 
 @dataclass
 class LoadedData:
-    """The triples of all inputs in one rdflib graph, with the places subjects were written."""
+    """The triples of all inputs (named graphs merged), with the places subjects were written."""
 
-    graph: Graph
     quads: list[pyoxigraph.Quad] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     prefixes: dict[str, str] = field(default_factory=dict)
@@ -52,6 +52,19 @@ class LoadedData:
     _property_lines: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     _typed_in: dict[str, set[str]] = field(default_factory=dict)
     _texts: dict[str, tuple[str, RdfFormat]] = field(default_factory=dict)
+    _graph: Graph | None = None
+
+    @property
+    def graph(self) -> Graph:
+        """Give the triples as an rdflib graph (made on first use)."""
+        if self._graph is None:
+            self._graph = to_graph(self.quads)
+        return self._graph
+
+    @property
+    def triples(self) -> int:
+        """Give how many distinct triples the inputs hold."""
+        return len({(q.subject, q.predicate, q.object) for q in self.quads})
 
     def location(self, iri: str, predicate: str | None = None) -> SourceLocation | None:
         """Give where ``iri`` is defined: the first file that states its type, else its first
@@ -127,14 +140,14 @@ def _read(path: Path, rdf_format: RdfFormat | None) -> SourceFile:
     return SourceFile(str(path), content, rdf_format, path.resolve().as_uri())
 
 
-def load(sources: Sequence[SourceFile], *, graph: Graph | None = None) -> LoadedData:
-    """Parse every source into one graph (named graphs are merged) and index where subjects are.
+def load(sources: Sequence[SourceFile]) -> LoadedData:
+    """Parse every source (named graphs are merged) and index where subjects are.
 
     :raises InputError: a source is not well-formed in its format; the error names file, line, column.
     """
-    data = LoadedData(graph if graph is not None else Graph())
+    data = LoadedData()
     for source in sources:
-        typed = _parse_into(data.graph, source, data.prefixes, data.quads)
+        typed = _parse_into(source, data.prefixes, data.quads)
         data.sources.append(source.name)
         data._typed_in[source.name] = typed
         text = source.content.decode("utf-8", errors="replace")
@@ -153,11 +166,16 @@ def from_quads(quads: Iterable[pyoxigraph.Quad], *, sources: Sequence[str]) -> L
 
     No source text is at hand, so findings about this data carry no line numbers.
     """
-    data = LoadedData(Graph(), sources=list(sources))
-    for quad in quads:
-        data.graph.add((to_rdflib(quad.subject), URIRef(quad.predicate.value), to_rdflib(quad.object)))
-        data.quads.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
+    data = LoadedData(sources=list(sources))
+    data.quads = [pyoxigraph.Quad(quad.subject, quad.predicate, quad.object) for quad in quads]
     return data
+
+
+def to_graph(quads: Iterable[pyoxigraph.Quad]) -> Graph:
+    """Give the triples of ``quads`` as an rdflib graph (graph names ignored)."""
+    graph = Graph()
+    graph.addN((to_rdflib(q.subject), URIRef(q.predicate.value), to_rdflib(q.object), graph) for q in quads)
+    return graph
 
 
 def to_quads(graph: Graph) -> list[pyoxigraph.Quad]:
@@ -166,15 +184,16 @@ def to_quads(graph: Graph) -> list[pyoxigraph.Quad]:
     quads = []
     for s, p, o in graph:
         if isinstance(s, URIRef | BNode) and isinstance(p, URIRef):
-            quads.append(pyoxigraph.Quad(_to_subject(s), pyoxigraph.NamedNode(str(p)), _to_oxigraph(o)))
+            quads.append(pyoxigraph.Quad(to_subject(s), pyoxigraph.NamedNode(str(p)), to_oxigraph(o)))
     return quads
 
 
-def _to_subject(term: URIRef | BNode) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode:
+def to_subject(term: URIRef | BNode) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode:
+    """Give the Oxigraph term for an rdflib IRI or blank node."""
     return pyoxigraph.NamedNode(str(term)) if isinstance(term, URIRef) else pyoxigraph.BlankNode(str(term))
 
 
-def _to_oxigraph(term: Node) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
+def to_oxigraph(term: Node) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
     if isinstance(term, URIRef):
         return pyoxigraph.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -192,9 +211,9 @@ def parse_graph(source: SourceFile) -> Graph:
 
     :raises InputError: the source is not well-formed.
     """
-    graph = Graph()
-    _parse_into(graph, source, {}, [])
-    return graph
+    quads: list[pyoxigraph.Quad] = []
+    _parse_into(source, {}, quads)
+    return to_graph(quads)
 
 
 def parse_quads(source: SourceFile) -> list[pyoxigraph.Quad]:
@@ -203,7 +222,7 @@ def parse_quads(source: SourceFile) -> list[pyoxigraph.Quad]:
     :raises InputError: the source is not well-formed.
     """
     quads: list[pyoxigraph.Quad] = []
-    _parse_into(Graph(), source, {}, quads)
+    _parse_into(source, {}, quads)
     return quads
 
 
@@ -215,9 +234,9 @@ def oxigraph_store(*quad_lists: list[pyoxigraph.Quad]) -> pyoxigraph.Store:
     return store
 
 
-def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str], kept: list[pyoxigraph.Quad]) -> set[str]:
-    """Add the source's triples to ``graph`` and to ``kept`` (as Oxigraph quads in the default
-    graph: named graphs are merged), and its prefixes to ``prefixes``; give the IRIs it types."""
+def _parse_into(source: SourceFile, prefixes: dict[str, str], kept: list[pyoxigraph.Quad]) -> set[str]:
+    """Add the source's triples to ``kept`` (as Oxigraph quads in the default graph: named graphs
+    are merged), and its prefixes to ``prefixes``; give the IRIs it types."""
     _refuse_dangerous(source)
     content = source.content
     if source.rdf_format is RdfFormat.JSONLD:
@@ -226,12 +245,11 @@ def _parse_into(graph: Graph, source: SourceFile, prefixes: dict[str, str], kept
     try:
         quads = pyoxigraph.parse(content, source.rdf_format.oxigraph, base_iri=source.base_iri, rename_blank_nodes=True)
         for quad in quads:
-            subject = to_rdflib(quad.subject)
-            predicate = URIRef(quad.predicate.value)
-            graph.add((subject, predicate, to_rdflib(quad.object)))
+            if isinstance(quad.object, pyoxigraph.Triple) or isinstance(quad.subject, pyoxigraph.Triple):
+                raise ValueError("RDF 1.2 triple terms are not supported")
             kept.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
-            if quad.predicate.value == _RDF_TYPE and isinstance(subject, URIRef):
-                typed.add(str(subject))
+            if quad.predicate.value == _RDF_TYPE and isinstance(quad.subject, pyoxigraph.NamedNode):
+                typed.add(quad.subject.value)
         for prefix, namespace in quads.prefixes.items():
             prefixes.setdefault(prefix, namespace)
     except SyntaxError as error:

@@ -39,6 +39,14 @@ class FailOn(enum.Enum):
         return None if self is FailOn.NEVER else Severity[self.name]
 
 
+class Engine(enum.Enum):
+    """What runs the shapes: SPARQL queries on Oxigraph (shapes it cannot translate go to pySHACL),
+    or pySHACL for all of them, the reference implementation."""
+
+    SPARQL = "sparql"
+    PYSHACL = "pyshacl"
+
+
 class Inference(enum.Enum):
     """Which entailment to compute on a copy of the data before validation."""
 
@@ -153,6 +161,7 @@ class ValidationReport:
     checked_requirements: frozenset[str] = frozenset()
     suppressed: int = 0  # findings that do not count (waived, or in a baseline); `counts` leaves them out
     unused_waivers: tuple[str, ...] = ()  # current waivers that accepted no finding
+    engine_notes: tuple[str, ...] = ()  # shapes the SPARQL engine left to pySHACL, and why
 
     @property
     def conforms(self) -> bool:

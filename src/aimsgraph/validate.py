@@ -19,11 +19,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, integrity, load, shacl, sparql
+from aimsgraph import assets, integrity, load, shacl, shacl_sparql, sparql
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import InputError, ShapesError, UsageError
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import Finding, Inference, Severity, Term, TermKind, ValidationReport
+from aimsgraph.model import Engine, Finding, Inference, Severity, Term, TermKind, ValidationReport
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
@@ -44,6 +44,9 @@ _SEVERITIES: dict[Node, Severity] = {
 _RESULTS_QUERY = """
 PREFIX sh: <http://www.w3.org/ns/shacl#>
 SELECT ?focus ?path ?value ?shape ?severity ?message WHERE {
+    # only the report's own results: pySHACL also writes why a value failed a shape it had to
+    # conform to (sh:node, sh:or) as results of their own under sh:detail
+    ?report sh:result ?result .
     ?result a sh:ValidationResult ; sh:focusNode ?focus ; sh:sourceShape ?shape ; sh:resultSeverity ?severity .
     OPTIONAL { ?result sh:resultPath ?path . }
     OPTIONAL { ?result sh:value ?value . }
@@ -60,6 +63,9 @@ class Rule:
     enforces: tuple[str, ...]
     remediation: str
     systemic: bool = False  # a violation means a required element is missing altogether
+    # A nested shape without a message of its own speaks with its owner's (pySHACL would make up
+    # a technical one, "Less than 1 values on ...", and the SPARQL engine none).
+    inherited_message: str | None = None
 
 
 def validate(
@@ -71,6 +77,7 @@ def validate(
     shapes: Sequence[str] = (),
     bundled_shapes: bool = True,
     extensions: Sequence[str] = (),
+    engine: Engine = Engine.SPARQL,
 ) -> ValidationReport:
     """Give the validation report of the AIMS data at ``paths`` as of the date ``as_of``.
 
@@ -84,7 +91,13 @@ def validate(
     """
     data = load.load(load.collect(paths, input_format=input_format))
     return validate_loaded(
-        data, as_of=as_of, inference=inference, shapes=shapes, bundled_shapes=bundled_shapes, extensions=extensions
+        data,
+        as_of=as_of,
+        inference=inference,
+        shapes=shapes,
+        bundled_shapes=bundled_shapes,
+        extensions=extensions,
+        engine=engine,
     )
 
 
@@ -96,32 +109,27 @@ def validate_loaded(
     shapes: Sequence[str] = (),
     bundled_shapes: bool = True,
     extensions: Sequence[str] = (),
+    engine: Engine = Engine.SPARQL,
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
     shacl.check_rdflib_plugins()
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
-    knowledge = bundled_knowledge()
     set_aside = integrity.redefinitions(data.quads)
-
-    untrusted = Graph()
-    untrusted += data.graph
-    for statement in set_aside:  # before the knowledge goes in, which may hold the same triple
-        untrusted.remove(statement)
-    untrusted.add((_CONTEXT, RDF.type, URIRef(AIMS + "ValidationContext")))
-    untrusted.add((_CONTEXT, URIRef(AIMS + "asOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
-    trusted = knowledge + integrity.extension_graph(extensions)  # extensions are passed on purpose
+    untrusted = integrity.without(data.quads, set_aside) + _context(as_of)
+    extension = integrity.extension_quads(extensions)  # passed on purpose: trusted like the ontology
     entailed: list[integrity.Triple] = []
     if inference is Inference.NONE:
-        working = untrusted
-        working += trusted
+        working = _Working(load.oxigraph_store(untrusted, list(bundled_knowledge_quads()), extension))
     else:
-        working, entailed = integrity.entail(untrusted, trusted, inference)
+        trusted = bundled_knowledge() + load.to_graph(extension)
+        closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
+        working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
 
-    report = shacl.report_graph(working, shapes_graph)
+    report, notes = _report_graph(working, shapes_graph, engine)
     integrity.record(report, set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
-    systems = _ai_systems(working)
+    systems = _ai_systems(working.store)
     findings = []
     for row in report.query(_RESULTS_QUERY):
         focus, path, value, shape, severity, message = row  # type: ignore[misc]
@@ -135,38 +143,96 @@ def validate_loaded(
                 rule=rule.id,
                 rule_title=rule.title,
                 severity=_SEVERITIES.get(severity, Severity.VIOLATION),
-                message=str(message) if message is not None else rule.title,
+                message=rule.inherited_message or (str(message) if message is not None else rule.title),
                 focus_node=_term_text(focus),
                 path=_path_text(report, path) if path is not None else None,
                 value=_term(value) if value is not None else None,
                 requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
                 remediation=rule.remediation,
                 systemic=rule.systemic,
-                location=data.location(str(focus), _written_predicate(report, working, focus, path, value))
+                location=data.location(str(focus), _written_predicate(report, working.store, focus, path, value))
                 if isinstance(focus, URIRef)
                 else None,
                 ai_system=str(system[0]) if system else None,
                 ai_system_label=system[1] if system else None,
-                focus_label=_label(working, focus),
+                focus_label=_label(working.store, focus),
             )
         )
     findings.sort(key=lambda f: f.sort_key)
-    findings, unused_waivers = _apply_waivers(working, findings, as_of)
+    findings, unused_waivers = _apply_waivers(working.store, findings, as_of)
     active = [f for f in findings if f.suppressed is None]
     counts = {severity: sum(1 for f in active if f.severity is severity) for severity in Severity}
     return ValidationReport(
         as_of=as_of,
         sources=tuple(data.sources),
         findings=tuple(findings),
-        triples=len(data.graph),
+        triples=data.triples,
         shapes=len({rule.id for rule in rules.values()}),
         inference=inference,
         counts=counts,
         prefixes=tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())),
-        checked_requirements=_examined(working, shapes_graph, rules),
+        checked_requirements=_examined(working.store, shapes_graph, rules),
         suppressed=len(findings) - len(active),
         unused_waivers=unused_waivers,
+        engine_notes=notes,
     )
+
+
+@dataclass
+class _Working:
+    """What the shapes see (data, knowledge, extensions, the validation context), in Oxigraph; as
+    an rdflib graph only when pySHACL needs one."""
+
+    store: pyoxigraph.Store
+    _graph: Graph | None = None
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = load.to_graph(self.store.quads_for_pattern(None, None, None))
+        return self._graph
+
+
+def _context(as_of: dt.date) -> list[pyoxigraph.Quad]:
+    """The statements that give the shapes the date of the validation (so that none reads a clock)."""
+    context = pyoxigraph.NamedNode(str(_CONTEXT))
+    return [
+        pyoxigraph.Quad(context, pyoxigraph.NamedNode(str(RDF.type)), pyoxigraph.NamedNode(AIMS + "ValidationContext")),
+        pyoxigraph.Quad(
+            context,
+            pyoxigraph.NamedNode(AIMS + "asOf"),
+            pyoxigraph.Literal(as_of.isoformat(), datatype=pyoxigraph.NamedNode(str(XSD.date))),
+        ),
+    ]
+
+
+def _report_graph(working: _Working, shapes: Graph, engine: Engine) -> tuple[Graph, tuple[str, ...]]:
+    """Give the validation report of ``working``: from the shapes translated into SPARQL and run
+    on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
+    if engine is Engine.PYSHACL:
+        return shacl.report_graph(working.graph, shapes), ()
+    plan = _plan(shapes)
+    report = shacl_sparql.report_graph(shacl_sparql.run(working.store, plan), shapes)
+    if plan.fallback:
+        rest = shapes + Graph()  # pySHACL writes into its shapes graph; the translated ones are switched off
+        for shape in plan.translated:
+            rest.add((shape, SH.deactivated, Literal(True)))
+        report += shacl.report_graph(working.graph, rest)
+    notes = tuple(f"{_local_id(shape)} runs on pySHACL: it uses {why}" for shape, why in plan.fallback)
+    return report, notes
+
+
+_plans: dict[int, tuple[Graph, shacl_sparql.Plan]] = {}
+
+
+def _plan(shapes: Graph) -> shacl_sparql.Plan:
+    """Give the translation of ``shapes``; the bundled shapes' is made once per process."""
+    if shapes is bundled_shapes_graph():
+        cached = _plans.get(id(shapes))
+        if cached is None:
+            cached = _plans[id(shapes)] = (shapes, shacl_sparql.compile_shapes(shapes))
+        return cached[1]
+    return shacl_sparql.compile_shapes(shapes)
 
 
 @lru_cache(maxsize=1)
@@ -285,12 +351,15 @@ def _rules(shapes: Graph) -> dict[Node, Rule]:
                 break
             owner = parents[owner]
         label = shapes.value(shape, RDFS.label) or shapes.value(owner, RDFS.label)
+        own_message = shapes.value(shape, SH.message) is not None or shapes.value(shape, SH.sparql) is not None
+        owner_message = shapes.value(owner, SH.message)
         rules[shape] = Rule(
             id=_local_id(owner),
             title=str(label) if label is not None else "",
             enforces=tuple(sorted(str(o) for o in shapes.objects(owner, enforces))),
             remediation=str(shapes.value(owner, remediation) or ""),
             systemic=(owner, systemic, Literal(True)) in shapes,
+            inherited_message=str(owner_message) if owner_message is not None and not own_message else None,
         )
     return rules
 
@@ -302,14 +371,17 @@ SELECT ?waiver ?rule ?focus ?until WHERE {
 }"""
 
 
-def _apply_waivers(working: Graph, findings: list[Finding], as_of: dt.date) -> tuple[list[Finding], tuple[str, ...]]:
+def _apply_waivers(
+    store: pyoxigraph.Store, findings: list[Finding], as_of: dt.date
+) -> tuple[list[Finding], tuple[str, ...]]:
     """Give the findings with those a current waiver accepts marked suppressed, and the current
     waivers that accepted nothing. An expired waiver suppresses nothing (WaiverExpired reports it)."""
     current: dict[tuple[str, str], str] = {}
-    for waiver, rule, focus, until in working.query(_WAIVERS_QUERY):  # type: ignore[misc]
+    for row in _select(store, _WAIVERS_QUERY):
+        waived, rule, focus, until = (load.to_rdflib(row[name]) for name in ("waiver", "rule", "focus", "until"))
         expiry = until.toPython() if isinstance(until, Literal) else None
-        if isinstance(expiry, dt.date) and expiry >= as_of:
-            current[(_local_id(rule), _term_text(focus))] = str(waiver)
+        if isinstance(expiry, dt.date) and not isinstance(expiry, dt.datetime) and expiry >= as_of:
+            current[(_local_id(rule), _term_text(focus))] = str(waived)
     used: set[str] = set()
     marked = []
     for finding in findings:
@@ -320,43 +392,53 @@ def _apply_waivers(working: Graph, findings: list[Finding], as_of: dt.date) -> t
     return marked, tuple(sorted(set(current.values()) - used))
 
 
-def _examined(working: Graph, shapes: Graph, rules: dict[Node, Rule]) -> frozenset[str]:
+def _select(store: pyoxigraph.Store, query: str) -> pyoxigraph.QuerySolutions:
+    solutions = store.query(query)
+    assert isinstance(solutions, pyoxigraph.QuerySolutions)
+    return solutions
+
+
+def _examined(store: pyoxigraph.Store, shapes: Graph, rules: dict[Node, Rule]) -> frozenset[str]:
     """Give the requirements that some rule actually examined: a rule counts only when the data
     holds at least one node its targets select (a rule about AI systems examines nothing in an
     AIMS that lists none)."""
     examined: set[str] = set()
     for shape, rule in rules.items():
-        if rule.enforces and not examined.issuperset(rule.enforces) and _has_targets(working, shapes, shape):
+        if rule.enforces and not examined.issuperset(rule.enforces) and _has_targets(store, shapes, shape):
             examined.update(rule.enforces)
     return frozenset(examined)
 
 
-def _has_targets(working: Graph, shapes: Graph, shape: Node) -> bool:
+def _has_targets(store: pyoxigraph.Store, shapes: Graph, shape: Node) -> bool:
     for target_class in shapes.objects(shape, SH.targetClass):
-        classes = set(working.transitive_subjects(RDFS.subClassOf, target_class))
-        if any(any(working.triples((None, RDF.type, c))) for c in classes | {target_class}):
+        if store.query(f"ASK {{ ?node <{RDF.type}>/<{RDFS.subClassOf}>* <{target_class}> }}"):
             return True
     for predicate in (*shapes.objects(shape, SH.targetSubjectsOf), *shapes.objects(shape, SH.targetObjectsOf)):
-        if any(working.triples((None, predicate, None))):
+        if next(iter(store.quads_for_pattern(None, pyoxigraph.NamedNode(str(predicate)), None)), None) is not None:
             return True
     # A SPARQL target (SHACL-AF) is not evaluated here; such a rule alone never makes a
     # requirement count as examined, which errs towards "not assessed" rather than "met".
     return any(shapes.triples((shape, SH.targetNode, None)))
 
 
-def _ai_systems(graph: Graph) -> dict[Node, tuple[str, str | None]]:
+def _ai_systems(store: pyoxigraph.Store) -> dict[Node, tuple[str, str | None]]:
     """Give, for each resource about exactly one AI system, that system and its label."""
     found: dict[Node, set[tuple[str, str | None]]] = {}
-    for node, system, label in graph.query(assets.query_text("internal/ai-system-of.rq")):  # type: ignore[misc]
-        found.setdefault(node, set()).add((str(system), str(label) if label is not None else None))
+    for row in _select(store, assets.query_text("internal/ai-system-of.rq")):
+        label = row["label"]
+        found.setdefault(load.to_rdflib(row["node"]), set()).add(
+            (str(load.to_rdflib(row["system"])), label.value if label is not None else None)
+        )
     return {node: next(iter(systems)) for node, systems in found.items() if len(systems) == 1}
 
 
-def _label(graph: Graph, node: Node) -> str | None:
+def _label(store: pyoxigraph.Store, node: Node) -> str | None:
+    if not isinstance(node, URIRef | BNode):
+        return None
+    subject = load.to_subject(node)
     for predicate in (RDFS.label, SKOS.prefLabel):
-        value = graph.value(node, predicate)
-        if value is not None:
-            return str(value)
+        for quad in store.quads_for_pattern(subject, pyoxigraph.NamedNode(str(predicate)), None):
+            return str(load.to_rdflib(quad.object))
     return None
 
 
@@ -382,7 +464,9 @@ def _term_text(term: Node) -> str:
     return str(term)
 
 
-def _written_predicate(report: Graph, data: Graph, focus: Node, path: Node | None, value: Node | None) -> str | None:
+def _written_predicate(
+    report: Graph, store: pyoxigraph.Store, focus: Node, path: Node | None, value: Node | None
+) -> str | None:
     """Give the predicate whose triple the finding is about, so it can point at that line: the
     path itself, or for an alternative path the alternative that links the focus to the value.
     Other complex paths have no single line of their own and point at the focus node."""
@@ -391,9 +475,15 @@ def _written_predicate(report: Graph, data: Graph, focus: Node, path: Node | Non
     alternatives = report.value(path, SH.alternativePath) if path is not None else None
     if alternatives is None or value is None:
         return None
+    if not isinstance(focus, URIRef | BNode):
+        return None
     for predicate in report.items(alternatives):
-        if isinstance(predicate, URIRef) and (focus, predicate, value) in data:
-            return str(predicate)
+        if isinstance(predicate, URIRef):
+            triple = pyoxigraph.Quad(
+                load.to_subject(focus), pyoxigraph.NamedNode(str(predicate)), load.to_oxigraph(value)
+            )
+            if triple in store:
+                return str(predicate)
     return None
 
 
