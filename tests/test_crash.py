@@ -1,10 +1,11 @@
 """kill -9 during writes loses no acknowledged write and leaves no partial one (issue 9).
 
-A writer process replaces two graphs and rewrites a third with a SPARQL update again and again, acknowledging each write once it returns;
-the test kills it with SIGKILL at a random moment, reopens the store and checks every graph: it
-holds exactly one round's triples, all of them (never a mix, never a part), from the last
-acknowledged round or a later one whose write was under way, and the data the service would
-validate holds nothing half-written. As many rounds as fit in about 20 seconds.
+A writer process replaces two graphs and rewrites a third with a SPARQL update again and again,
+acknowledging each write once it returns; the test kills it with SIGKILL at a random moment,
+reopens the store and checks every graph: it holds exactly one round's triples, all of them
+(never a mix, never a part), from the last acknowledged round or a later one whose write was
+under way, and the data the service would validate holds nothing half-written. As many rounds
+as fit in about 20 seconds.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from aimsgraph.api import create_app
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps as gap_report
-from aimsgraph.model import FailOn, Inference
+from aimsgraph.model import Engine, FailOn, Inference
 from aimsgraph.remote_store import Endpoints, RemoteStore
 from aimsgraph.render import ci as ci_render
 from aimsgraph.render import gaps as gaps_render
@@ -161,11 +161,19 @@ def validate(
         Path | None,
         typer.Option("--create-baseline", metavar="FILE", help="Write every finding of this run to a baseline file."),
     ] = None,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="What runs the shapes: sparql (translated into queries on Oxigraph; a shape it cannot "
+            "translate runs on pySHACL) or pyshacl (the reference) [default: sparql].",
+        ),
+    ] = None,
 ) -> None:
     """Validate AIMS data with SHACL; exit 0 if nothing is at or above --fail-on, 1 if something is, 2 on error."""
 
     def run() -> int:
-        settings = Settings.from_environment(given={"fail_on": fail_on, "inference": inference})
+        settings = Settings.from_environment(given={"fail_on": fail_on, "inference": inference, "engine": engine})
         threshold = settings.fail_on
         report = validate_aims(
             paths,
@@ -175,7 +183,10 @@ def validate(
             shapes=shapes,
             extensions=extensions,
             bundled_shapes=not no_bundled_shapes,
+            engine=settings.engine,
         )
+        for note in report.engine_notes:
+            typer.echo(f"note: {note}", err=True)
         if create_baseline is not None:
             written = baseline_file.write(report, create_baseline)
             typer.echo(f"{create_baseline}: baseline of {written} finding(s)", err=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from aimsgraph.errors import UsageError
-from aimsgraph.model import FailOn, Inference
+from aimsgraph.model import Engine, FailOn, Inference
 
 
 class Scope(enum.Enum):
@@ -28,6 +28,9 @@ class Settings:
     # rdfs:subClassOf), and the ontology uses no rdfs:domain/range, so inference only matters for
     # data that uses its own subproperties or subclasses of ours. It also keeps CI runs fast.
     inference: Inference = Inference.NONE
+    # SPARQL on Oxigraph by default (the same findings, many times faster); pySHACL, the
+    # reference, on request, and always for a shape the translation does not cover.
+    engine: Engine = Engine.SPARQL
     fail_on: FailOn = FailOn.VIOLATION
     # The service. The defaults are safe for a demo: loopback only, reads open to whoever can
     # reach loopback, and no write at all until the operator sets a key with the write scope.
@@ -76,6 +79,7 @@ class Settings:
 
         return cls(
             inference=setting("inference", lambda: _choice(env, "AIMSGRAPH_INFERENCE", Inference, defaults.inference)),
+            engine=setting("engine", lambda: _choice(env, "AIMSGRAPH_SHACL_ENGINE", Engine, defaults.engine)),
             fail_on=setting("fail_on", lambda: _choice(env, "AIMSGRAPH_FAIL_ON", FailOn, defaults.fail_on)),
             data_dir=setting("data_dir", lambda: Path(env.get("AIMSGRAPH_DATA_DIR") or defaults.data_dir)),
             store_url=setting("store_url", lambda: env.get("AIMSGRAPH_STORE_URL") or None),
@@ -126,7 +130,7 @@ def _api_keys(raw: str) -> dict[str, Scope]:
     return keys
 
 
-_Choice = TypeVar("_Choice", Inference, FailOn)
+_Choice = TypeVar("_Choice", Inference, FailOn, Engine)
 _T = TypeVar("_T")
 
 
