@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyoxigraph
-from rdflib import BNode, Graph, Literal
-from rdflib.namespace import RDF, SH
+from rdflib import Graph, Literal
+from rdflib.namespace import SH
 from rdflib.term import Node, URIRef
 
 from aimsgraph import assets, load, reason
 from aimsgraph.model import Inference
+from aimsgraph.shacl_sparql import Result
 
 RULE = "DataRedefinesTerms"
 SHAPE = URIRef(f"https://w3id.org/aimsgraph/shapes#{RULE}")
@@ -41,7 +42,11 @@ Triple = tuple[Node, Node, Node]
 
 def redefinitions(quads: Sequence[pyoxigraph.Quad]) -> list[Triple]:
     """Give the statements among ``quads`` (the organisation's data alone) that redefine our terms."""
-    store = load.oxigraph_store(list(quads))
+    return redefinitions_in(load.oxigraph_store(list(quads)))
+
+
+def redefinitions_in(store: pyoxigraph.Store) -> list[Triple]:
+    """Give the statements in ``store`` (the organisation's data alone) that redefine our terms."""
     solutions = store.query(assets.query_text(_QUERY))
     assert isinstance(solutions, pyoxigraph.QuerySolutions)
     return [(load.to_rdflib(row["s"]), load.to_rdflib(row["p"]), load.to_rdflib(row["o"])) for row in solutions]
@@ -129,25 +134,15 @@ def _text(term: object) -> str:
     return str(load.to_rdflib(term))
 
 
-def record(report: Graph, triples: Sequence[Triple], shapes: Graph, *, entailed: Sequence[Triple] = ()) -> None:
-    """Add to pySHACL's ``report`` one validation result per set-aside statement, and one per
-    redefinition the data entailed, as pySHACL writes them."""
-    if not triples and not entailed:
-        return
+def results(triples: Sequence[Triple], shapes: Graph, *, entailed: Sequence[Triple] = ()) -> list[Result]:
+    """Give one validation result per set-aside statement, and one per redefinition the data
+    entailed, in the form the shapes' results take."""
     written = shapes.value(SHAPE, SH.message)
+    found = []
     for (subject, predicate, value), message in [(t, written) for t in triples] + [
         (t, Literal(ENTAILED_MESSAGE, lang="en")) for t in entailed
     ]:
-        result = BNode()
-        report.add((result, RDF.type, SH.ValidationResult))
-        report.add((result, SH.focusNode, subject))
-        report.add((result, SH.resultPath, predicate))
-        report.add((result, SH.value, value))
-        report.add((result, SH.sourceShape, SHAPE))
-        report.add((result, SH.resultSeverity, SH.Violation))
-        if message is not None:
-            report.add((result, SH.resultMessage, message))
-        for validation in report.subjects(RDF.type, SH.ValidationReport):
-            report.add((validation, SH.result, result))
-    for validation in list(report.subjects(RDF.type, SH.ValidationReport)):
-        report.set((validation, SH.conforms, Literal(False)))
+        found.append(
+            Result(subject, predicate, value, SHAPE, SH.Violation, message if isinstance(message, Literal) else None)
+        )
+    return found

@@ -148,31 +148,40 @@ def run(store: pyoxigraph.Store, plan: Plan) -> list[Result]:
     return results
 
 
-def report_graph(results: list[Result], shapes: Graph) -> Graph:
-    """Give ``results`` as a SHACL validation report, as pySHACL writes one (the structure of each
-    result's path copied from the shapes, so that it can be read back)."""
-    report = Graph()
-    validation = BNode()
-    report.add((validation, RDF.type, SH.ValidationReport))
-    report.add((validation, SH.conforms, Literal(not results)))
-    copied: set[Node] = set()
-    for found in results:
-        result = BNode()
-        report.add((validation, SH.result, result))
-        report.add((result, RDF.type, SH.ValidationResult))
-        report.add((result, SH.focusNode, found.focus))
-        report.add((result, SH.sourceShape, found.shape))
-        report.add((result, SH.resultSeverity, found.severity))
-        if found.path is not None:
-            report.add((result, SH.resultPath, found.path))
-            if isinstance(found.path, BNode) and found.path not in copied:
-                copied.add(found.path)
-                report += shapes.cbd(found.path)
-        if found.value is not None:
-            report.add((result, SH.value, found.value))
-        if found.message is not None:
-            report.add((result, SH.resultMessage, found.message))
-    return report
+def _sub_selects(code: str) -> list[str]:
+    """The text of each sub-SELECT of a query (strings and IRIs already blanked), from its SELECT
+    to the brace that closes the group around it."""
+    found = []
+    for match in list(re.finditer(r"(?i)\bSELECT\b", code))[1:]:
+        depth, end = 0, len(code)
+        for position in range(match.start(), len(code)):
+            depth += {"{": 1, "}": -1}.get(code[position], 0)
+            if depth < 0:
+                end = position
+                break
+        found.append(code[match.start() : end])
+    return found
+
+
+# $this where a triple pattern binds it: before a predicate, or after one at the end of a pattern
+_THIS_IN_A_PATTERN = re.compile(
+    r"[?$]this\s+(?:a\b|x|[A-Za-z_][\w-]*:|\^|:)|(?:x|[A-Za-z_][\w-]*:[\w.-]*|\ba)\s+[?$]this\s*[.;}]"
+)
+
+
+def _check_sub_select(sub_select: str) -> None:
+    """Refuse a sub-SELECT whose answer joined with the focus nodes could differ from its answer
+    with $this pre-bound (pySHACL, SEP-0007): it must select $this, bind it in a triple pattern
+    (so that no solution leaves it unbound, which would join with every focus node), group by it
+    if it aggregates, and not cut its answer short (LIMIT, OFFSET)."""
+    head, _, body = sub_select.partition("{")
+    if (
+        not re.search(r"[?$]this\b", head)
+        or not _THIS_IN_A_PATTERN.search(body)
+        or ("(" in head and not re.search(r"(?i)GROUP\s+BY\s+(?:[?$]\w+\s+)*[?$]this\b", body))
+        or re.search(r"(?i)\b(LIMIT|OFFSET)\b", body)
+    ):
+        raise UnsupportedError("a sub-SELECT inside a SPARQL constraint that does not select, bind and group by $this")
 
 
 def _code(query: str) -> str:
@@ -289,8 +298,8 @@ class _Compiler:
         """Give ``query`` with ``target`` joined at the start of its WHERE group, so that every
         FILTER of that group (NOT EXISTS included) sees ?this bound, as pre-binding would."""
         code = _code(query)
-        if len(re.findall(r"(?i)\bSELECT\b", code)) != 1:
-            raise UnsupportedError("a sub-SELECT inside a SPARQL constraint")
+        for sub_select in _sub_selects(code):
+            _check_sub_select(sub_select)
         if re.search(r"(?i)\b(PREFIX|BASE|SERVICE)\b", code):
             raise UnsupportedError("PREFIX, BASE or SERVICE written in a SPARQL constraint")
         head = code[: code.upper().find("WHERE")] if "WHERE" in code.upper() else code[: code.find("{")]

@@ -114,7 +114,8 @@ def validate_loaded(
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
     shacl.check_rdflib_plugins()
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
-    set_aside = integrity.redefinitions(data.quads)
+    data_alone = load.oxigraph_store(data.quads)
+    set_aside = integrity.redefinitions_in(data_alone)
     untrusted = integrity.without(data.quads, set_aside) + _context(as_of)
     extension = integrity.extension_quads(extensions)  # passed on purpose: trusted like the ontology
     entailed: list[integrity.Triple] = []
@@ -125,14 +126,21 @@ def validate_loaded(
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
 
-    report, notes = _report_graph(working, shapes_graph, engine)
-    integrity.record(report, set_aside, shapes_graph, entailed=entailed)
+    results, notes = _results(working, shapes_graph, engine)
+    results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
     systems = _ai_systems(working.store)
     findings = []
-    for row in report.query(_RESULTS_QUERY):
-        focus, path, value, shape, severity, message = row  # type: ignore[misc]
+    for result in results:
+        focus, path, value, shape, severity, message = (
+            result.focus,
+            result.path,
+            result.value,
+            result.shape,
+            result.severity,
+            result.message,
+        )
         rule = rules.get(shape) or Rule(_local_id(shape), "", (), "")
         if value == focus:  # pySHACL reports $this as the value of a SPARQL constraint that binds none
             value = None
@@ -145,12 +153,12 @@ def validate_loaded(
                 severity=_SEVERITIES.get(severity, Severity.VIOLATION),
                 message=rule.inherited_message or (str(message) if message is not None else rule.title),
                 focus_node=_term_text(focus),
-                path=_path_text(report, path) if path is not None else None,
+                path=_path_text(shapes_graph, path) if path is not None else None,
                 value=_term(value) if value is not None else None,
                 requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
                 remediation=rule.remediation,
                 systemic=rule.systemic,
-                location=data.location(str(focus), _written_predicate(report, working.store, focus, path, value))
+                location=data.location(str(focus), _written_predicate(shapes_graph, working.store, focus, path, value))
                 if isinstance(focus, URIRef)
                 else None,
                 ai_system=str(system[0]) if system else None,
@@ -166,7 +174,7 @@ def validate_loaded(
         as_of=as_of,
         sources=tuple(data.sources),
         findings=tuple(findings),
-        triples=data.triples,
+        triples=len(data_alone),
         shapes=len({rule.id for rule in rules.values()}),
         inference=inference,
         counts=counts,
@@ -206,20 +214,30 @@ def _context(as_of: dt.date) -> list[pyoxigraph.Quad]:
     ]
 
 
-def _report_graph(working: _Working, shapes: Graph, engine: Engine) -> tuple[Graph, tuple[str, ...]]:
-    """Give the validation report of ``working``: from the shapes translated into SPARQL and run
+def _results(working: _Working, shapes: Graph, engine: Engine) -> tuple[list[shacl_sparql.Result], tuple[str, ...]]:
+    """Give the validation results of ``working``: from the shapes translated into SPARQL and run
     on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
     if engine is Engine.PYSHACL:
-        return shacl.report_graph(working.graph, shapes), ()
+        return _pyshacl_results(shacl.report_graph(working.graph, shapes)), ()
     plan = _plan(shapes)
-    report = shacl_sparql.report_graph(shacl_sparql.run(working.store, plan), shapes)
+    results = shacl_sparql.run(working.store, plan)
     if plan.fallback:
         rest = shapes + Graph()  # pySHACL writes into its shapes graph; the translated ones are switched off
         for shape in plan.translated:
             rest.add((shape, SH.deactivated, Literal(True)))
-        report += shacl.report_graph(working.graph, rest)
+        results += _pyshacl_results(shacl.report_graph(working.graph, rest))
     notes = tuple(f"{_local_id(shape)} runs on pySHACL: it uses {why}" for shape, why in plan.fallback)
-    return report, notes
+    return results, notes
+
+
+def _pyshacl_results(report: Graph) -> list[shacl_sparql.Result]:
+    # Paths are read from the shapes graph later: pySHACL reports the shapes' own path nodes.
+    results = []
+    for row in report.query(_RESULTS_QUERY):
+        focus, path, value, shape, severity, message = row  # type: ignore[misc]
+        text = message if isinstance(message, Literal) else None
+        results.append(shacl_sparql.Result(focus, path, value, shape, severity, text))
+    return results
 
 
 _plans: dict[int, tuple[Graph, shacl_sparql.Plan]] = {}
