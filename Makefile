@@ -46,10 +46,11 @@ format: $(STAMP) ## Format and autofix with ruff
 test: lint browser ## Lint, then run the test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Time validation, gaps, every library query and the report on the example and 1,000 AI systems
+bench: $(STAMP) ## Time validation, gaps, queries and the report; the scale table at 1k, 10k and 100k AI systems
 	$(BIN)/python bench/validate_example.py
 	$(BIN)/python bench/queries.py --systems 1000
 	$(BIN)/python bench/report.py --systems 1000
+	$(BIN)/python bench/scale.py --systems 1000 10000 100000
 
 docs: $(STAMP) ## Regenerate docs/queries.md from the query headers
 	$(BIN)/python docs/make_docs.py

@@ -36,7 +36,7 @@ def measure(name: str, path: Path, *, pdf: bool) -> None:
     built = time.perf_counter() - start
     pages = sum(f.name.endswith(".html") for f in files)
     size = sum(len(f.body) for f in files) / 1e6
-    print(f"\n{name}: {len(data.graph)} triples")
+    print(f"\n{name}: {data.triples} triples")
     print(f"  {'load':40} {loaded:8.2f} s")
     print(f"  {f'report: {pages} pages, {len(files) - pages} exports, {size:.1f} MB':40} {built:8.2f} s")
     if pdf:
