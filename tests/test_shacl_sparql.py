@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from aimsgraph import shacl_sparql
+from aimsgraph import cli, shacl_sparql
 from aimsgraph.model import Engine, Finding, ValidationReport
 from aimsgraph.validate import bundled_shapes_graph, validate
 from tests.conftest import EXAMPLES, FIXTURE_AS_OF, ROOT, SHAPE_FIXTURES
@@ -139,3 +139,23 @@ def test_a_sub_select_is_translated_only_when_joining_it_means_the_same(tmp_path
 
 def _parsed(path: Path) -> Graph:
     return Graph().parse(path)
+
+
+def test_a_long_run_reports_its_progress_and_the_cli_stays_quiet_off_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[str, int, int]] = []
+    validate([str(EXAMPLES / "kestrel")], as_of=FIXTURE_AS_OF, progress=lambda *step: seen.append(step))
+    stages = {stage: total for stage, _done, total in seen}
+    assert stages["parse"] == 6  # the example's files
+    assert stages["check"] == len(shacl_sparql.compile_shapes(bundled_shapes_graph()).checks)
+    assert [done for stage, done, _ in seen if stage == "check"] == list(range(stages["check"]))
+    with cli._progress_shown() as progress:  # pytest's stderr is no terminal
+        assert progress is None
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setenv("CI", "true")
+    with cli._progress_shown() as progress:
+        assert progress is None
+    monkeypatch.delenv("CI")
+    with cli._progress_shown() as progress:
+        assert progress is not None

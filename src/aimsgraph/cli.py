@@ -10,14 +10,18 @@ import datetime as dt
 import enum
 import getpass
 import json
+import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn
+from rich.progress import Progress as RichProgress
 
 from aimsgraph import __version__, library, load, sparql
 from aimsgraph import baseline as baseline_file
@@ -27,7 +31,7 @@ from aimsgraph.api import create_app
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps as gap_report
-from aimsgraph.model import Engine, FailOn, Inference
+from aimsgraph.model import Engine, FailOn, Inference, Progress
 from aimsgraph.remote_store import Endpoints, RemoteStore
 from aimsgraph.render import ci as ci_render
 from aimsgraph.render import gaps as gaps_render
@@ -175,16 +179,18 @@ def validate(
     def run() -> int:
         settings = Settings.from_environment(given={"fail_on": fail_on, "inference": inference, "engine": engine})
         threshold = settings.fail_on
-        report = validate_aims(
-            paths,
-            as_of=_date(as_of),
-            inference=settings.inference,
-            input_format=RdfFormat.from_name(input_format) if input_format else None,
-            shapes=shapes,
-            extensions=extensions,
-            bundled_shapes=not no_bundled_shapes,
-            engine=settings.engine,
-        )
+        with _progress_shown() as progress:
+            report = validate_aims(
+                paths,
+                as_of=_date(as_of),
+                progress=progress,
+                inference=settings.inference,
+                input_format=RdfFormat.from_name(input_format) if input_format else None,
+                shapes=shapes,
+                extensions=extensions,
+                bundled_shapes=not no_bundled_shapes,
+                engine=settings.engine,
+            )
         for note in report.engine_notes:
             typer.echo(f"note: {note}", err=True)
         if create_baseline is not None:
@@ -505,6 +511,25 @@ def _outputs(assignments: list[str]) -> list[tuple[OutputFormat, str]]:
             known = ", ".join(f.value for f in OutputFormat)
             raise UsageError(f"--output {assignment!r}: unknown format {name!r} (known: {known})") from None
     return pairs
+
+
+@contextmanager
+def _progress_shown() -> Iterator[Progress | None]:
+    """Show how a long validation is going (files parsed, shapes checked) on a terminal; stay
+    quiet when standard error is not one, or under CI, whose logs a progress bar only litters."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    labels = {"parse": "parsing files", "check": "checking shapes"}
+    with RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done + 1, total=total)
+
+        yield update
 
 
 def _date(text: str | None) -> dt.date:

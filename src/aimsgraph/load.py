@@ -23,7 +23,7 @@ from rdflib.term import Node
 from aimsgraph import jsonld, limits, locate
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import SourceLocation
+from aimsgraph.model import Progress, SourceLocation
 
 STDIN = "-"
 _XSD_STRING = str(XSD.string)
@@ -140,13 +140,15 @@ def _read(path: Path, rdf_format: RdfFormat | None) -> SourceFile:
     return SourceFile(str(path), content, rdf_format, path.resolve().as_uri())
 
 
-def load(sources: Sequence[SourceFile]) -> LoadedData:
+def load(sources: Sequence[SourceFile], progress: Progress | None = None) -> LoadedData:
     """Parse every source (named graphs are merged) and index where subjects are.
 
     :raises InputError: a source is not well-formed in its format; the error names file, line, column.
     """
     data = LoadedData()
-    for source in sources:
+    for done, source in enumerate(sources):
+        if progress is not None:
+            progress("parse", done, len(sources))
         typed = _parse_into(source, data.prefixes, data.quads)
         data.sources.append(source.name)
         data._typed_in[source.name] = typed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -37,6 +38,10 @@ class FailOn(enum.Enum):
     def threshold(self) -> Severity | None:
         """Give the severity at or above which the run fails, or ``None`` for never."""
         return None if self is FailOn.NEVER else Severity[self.name]
+
+
+# Told how a long run is going: the stage ("parse", "check"), how much of it is done, out of how much.
+Progress = Callable[[str, int, int], None]
 
 
 class Engine(enum.Enum):

@@ -31,6 +31,7 @@ from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from aimsgraph import load, sparql
+from aimsgraph.model import Progress
 
 _SUBCLASS_PATH = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
 # SHACL terms a shape may carry that do not constrain anything
@@ -126,10 +127,12 @@ class Result:
     message: Literal | None
 
 
-def run(store: pyoxigraph.Store, plan: Plan) -> list[Result]:
+def run(store: pyoxigraph.Store, plan: Plan, progress: Progress | None = None) -> list[Result]:
     """Run every check of ``plan`` on ``store`` (its default graph holds the data to validate)."""
     results = []
-    for check in plan.checks:
+    for done, check in enumerate(plan.checks):
+        if progress is not None:
+            progress("check", done, len(plan.checks))
         solutions = store.query(check.query)
         assert isinstance(solutions, pyoxigraph.QuerySolutions)
         names = [v.value for v in solutions.variables]

@@ -23,7 +23,7 @@ from aimsgraph import assets, integrity, load, shacl, shacl_sparql, sparql
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import InputError, ShapesError, UsageError
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import Engine, Finding, Inference, Severity, Term, TermKind, ValidationReport
+from aimsgraph.model import Engine, Finding, Inference, Progress, Severity, Term, TermKind, ValidationReport
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
@@ -78,6 +78,7 @@ def validate(
     bundled_shapes: bool = True,
     extensions: Sequence[str] = (),
     engine: Engine = Engine.SPARQL,
+    progress: Progress | None = None,
 ) -> ValidationReport:
     """Give the validation report of the AIMS data at ``paths`` as of the date ``as_of``.
 
@@ -89,7 +90,7 @@ def validate(
     :raises InputError: a data, shapes or extension file is not well-formed.
     :raises ShapesError: a shapes file is not valid SHACL.
     """
-    data = load.load(load.collect(paths, input_format=input_format))
+    data = load.load(load.collect(paths, input_format=input_format), progress)
     return validate_loaded(
         data,
         as_of=as_of,
@@ -98,6 +99,7 @@ def validate(
         bundled_shapes=bundled_shapes,
         extensions=extensions,
         engine=engine,
+        progress=progress,
     )
 
 
@@ -110,6 +112,7 @@ def validate_loaded(
     bundled_shapes: bool = True,
     extensions: Sequence[str] = (),
     engine: Engine = Engine.SPARQL,
+    progress: Progress | None = None,
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
     shacl.check_rdflib_plugins()
@@ -126,7 +129,7 @@ def validate_loaded(
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
 
-    results, notes = _results(working, shapes_graph, engine)
+    results, notes = _results(working, shapes_graph, engine, progress)
     results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
@@ -214,13 +217,15 @@ def _context(as_of: dt.date) -> list[pyoxigraph.Quad]:
     ]
 
 
-def _results(working: _Working, shapes: Graph, engine: Engine) -> tuple[list[shacl_sparql.Result], tuple[str, ...]]:
+def _results(
+    working: _Working, shapes: Graph, engine: Engine, progress: Progress | None = None
+) -> tuple[list[shacl_sparql.Result], tuple[str, ...]]:
     """Give the validation results of ``working``: from the shapes translated into SPARQL and run
     on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
     if engine is Engine.PYSHACL:
         return _pyshacl_results(shacl.report_graph(working.graph, shapes)), ()
     plan = _plan(shapes)
-    results = shacl_sparql.run(working.store, plan)
+    results = shacl_sparql.run(working.store, plan, progress)
     if plan.fallback:
         rest = shapes + Graph()  # pySHACL writes into its shapes graph; the translated ones are switched off
         for shape in plan.translated:
