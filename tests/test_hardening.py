@@ -448,3 +448,23 @@ def test_vocabulary_that_never_reaches_our_terms_is_not_reported(tmp_path: Path)
     )
     report = validate([str(data)], as_of=EXAMPLE_AS_OF, inference=Inference.RDFS)
     assert not [f for f in report.findings if f.rule == "DataRedefinesTerms"]
+
+
+def test_a_property_chain_cannot_make_a_made_up_control_exist_under_owl_rl(tmp_path: Path) -> None:
+    """A chain through an inverse entails that iso42001:A.6.6 (no such control) is an
+    aims:Requirement; the entailment about a catalogue term is caught and set aside."""
+    data = tmp_path / "data.ttl"
+    data.write_text(
+        "@prefix ex: <http://ex.org/> .\n@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
+        "@prefix iso42001: <https://w3id.org/aimsgraph/iso-iec-42001-2023/> .\n"
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "ex:ic a aims:ImplementedControl ; aims:implementsRequirement iso42001:A.6.6 .\n"
+        "ex:a owl:inverseOf ex:c .\nex:isa owl:propertyChainAxiom ( ex:a ex:b ) ; rdfs:subPropertyOf rdf:type .\n"
+        "ex:y ex:c iso42001:A.6.6 ; ex:b aims:Requirement .\n"
+    )
+    report = validate([str(data)], as_of=EXAMPLE_AS_OF, inference=Inference.OWLRL)
+    rules = {(f.rule, f.focus_node) for f in report.findings}
+    assert ("KnownRequirement", "http://ex.org/ic") in rules
+    assert ("DataRedefinesTerms", "https://w3id.org/aimsgraph/iso-iec-42001-2023/A.6.6") in rules

@@ -303,3 +303,15 @@ def test_an_anchor_shows_a_log_rewritten_from_scratch(tmp_path: Path) -> None:
     result = runner.invoke(app, ["history", "--data-dir", str(directory), "--anchor", head["record_hash"]])
     assert result.exit_code == 1
     assert f"anchor {head['record_hash']}: not in the log" in result.stderr
+
+
+def test_an_update_that_writes_nothing_leaves_verify_checking_everything(
+    served: tuple[TestClient, EmbeddedStore],
+) -> None:
+    client, store = served
+    body = "<https://history.example/s> <https://history.example/p> 1 .\n"
+    assert client.put("/store", params={"graph": GRAPH}, content=body, headers=TURTLE).status_code == 201
+    _write_update(client, "INSERT DATA { }")
+    assert history.verify(store.oxigraph) == []
+    store.oxigraph.update(f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <https://x.example/s> <https://x.example/p> 9 }} }}")
+    assert any(p.startswith(f"graph <{GRAPH}>: changed since record") for p in history.verify(store.oxigraph))

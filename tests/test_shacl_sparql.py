@@ -36,8 +36,11 @@ def _both(paths: list[str], **options: object) -> tuple[ValidationReport, Valida
     return reference, fast
 
 
-def _assert_same(reference: ValidationReport, fast: ValidationReport) -> None:
-    assert Counter(map(_key, fast.findings)) == Counter(map(_key, reference.findings))
+def _assert_same(reference: ValidationReport, fast: ValidationReport, *, messages: bool = True) -> None:
+    """The same findings; with ``messages``, said the same way too (pySHACL makes up a message
+    for a shape that has none, in words of its own)."""
+    key = _key if messages else (lambda finding: _key(finding)[:-1])
+    assert Counter(map(key, fast.findings)) == Counter(map(key, reference.findings))
     assert fast.checked_requirements == reference.checked_requirements
     assert [f.suppressed for f in fast.findings] == [f.suppressed for f in reference.findings]
 
@@ -55,7 +58,9 @@ def test_every_bundled_shape_is_translated() -> None:
 def test_the_same_findings_as_pyshacl_on_every_fixture(fixture: Path) -> None:
     reference, fast = _both([str(fixture)])
     _assert_same(reference, fast)
-    assert fast.engine_notes == ()
+    # only data whose literals the store writes in another form (xsd:positiveInteger months, say)
+    # sends the shapes that compare literals as written to pySHACL
+    assert all("the data holds literals the store writes in another form" in note for note in fast.engine_notes)
 
 
 def test_the_same_findings_as_pyshacl_on_the_example_and_a_generated_aims(tmp_path: Path) -> None:
@@ -159,3 +164,77 @@ def test_a_long_run_reports_its_progress_and_the_cli_stays_quiet_off_a_terminal(
     monkeypatch.delenv("CI")
     with cli._progress_shown() as progress:
         assert progress is not None
+
+
+PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <http://ex.org/> .
+"""
+# (shapes, data): forms found to differ between the engines in review; each must now give
+# pySHACL's findings, translated or not
+REVIEWED = {
+    "property-inside-a-property-shape": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:property [ sh:path ex:q ; sh:minCount 1 ] .",
+        "ex:a a ex:C ; ex:p ex:v . ex:b a ex:C ; ex:q 1 ; ex:p ex:w . ex:w ex:q 2 .",
+    ),
+    "not-a-deactivated-shape": (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:not ex:D .\n"
+        "ex:D a sh:NodeShape ; sh:deactivated true ; sh:class ex:X .",
+        "ex:a a ex:C .",
+    ),
+    "implicit-class-target": (
+        "ex:C a rdfs:Class, sh:NodeShape ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
+        "ex:a a ex:C .",
+    ),
+    "recursive-shape": (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:knows ; sh:node ex:S ] .",
+        "ex:a a ex:C ; ex:knows ex:b .",
+    ),
+    "repeated-rows": (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:select "
+        '"SELECT $this ?value WHERE { $this <http://ex.org/p> ?value . ?value <http://ex.org/q> ?z }" ] .',
+        "ex:a a ex:C ; ex:p ex:v1, ex:v2 . ex:b a ex:C . ex:v1 ex:q 1, 2 .",
+    ),
+    "this-unbound-in-a-nested-group": (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:select "
+        '"SELECT $this WHERE { { FILTER NOT EXISTS { $this <http://ex.org/p> ?x } } }" ] .',
+        "ex:a a ex:C ; ex:p 1 . ex:b a ex:C .",
+    ),
+    "datatypes-as-rdflib-reads-them": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:datatype xsd:integer .",
+        'ex:a a ex:C ; ex:p "99999999999999999999999"^^xsd:integer, " 5"^^xsd:integer, "x"^^xsd:integer, 7 .',
+    ),
+    "python-regexes": (
+        'ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:pattern "^(?!foo)" .',
+        'ex:a a ex:C ; ex:p "foobar", "barfoo" .',
+    ),
+    "in-compares-terms": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:in ( 1 2 ) .",
+        'ex:a a ex:C ; ex:p 1.0, 1.0e0, 1, "1" .',
+    ),
+    "derived-integer-types": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:datatype xsd:integer .",
+        'ex:a a ex:C ; ex:p "1"^^xsd:int, "5"^^xsd:positiveInteger .',
+    ),
+    "fallback-uses-a-translated-shape": (
+        "ex:A a sh:NodeShape ; sh:targetClass ex:C ; "
+        "sh:property [ sh:path ex:p ; sh:node ex:B ; sh:uniqueLang true ] .\n"
+        "ex:B a sh:NodeShape ; sh:targetClass ex:D ; sh:class ex:X .",
+        "ex:a a ex:C ; ex:p ex:v .",
+    ),
+    "has-value-as-written": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:hasValue 1.50 .",
+        "ex:a a ex:C ; ex:p 1.50 .",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REVIEWED, ids=str)
+def test_forms_found_in_review_give_pyshacl_s_answer(tmp_path: Path, case: str) -> None:
+    shapes_text, data_text = REVIEWED[case]
+    shapes, data = tmp_path / "shapes.ttl", tmp_path / "data.ttl"
+    shapes.write_text(PREFIXES + shapes_text + "\n")
+    data.write_text(PREFIXES + data_text + "\n")
+    reference, fast = _both([str(data)], shapes=[str(shapes)], bundled_shapes=False)
+    _assert_same(reference, fast, messages=False)

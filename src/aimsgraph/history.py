@@ -247,16 +247,6 @@ def update_text(store: pyoxigraph.Store, record: Record) -> str:
 
 def _content_problems(store: pyoxigraph.Store, records: list[Record]) -> list[str]:
     problems = []
-    # An update with no "updated" records after it was logged before they existed: it may have
-    # changed any graph, so graphs last recorded before it cannot be compared.
-    unaccounted = max(
-        (
-            r.sequence
-            for r, following in zip(records, [*records[1:], None], strict=True)
-            if r.operation == "update" and (following is None or following.operation != "updated")
-        ),
-        default=0,
-    )
     latest = {record.graph: record for record in records if record.graph}
     graphs: list[pyoxigraph.NamedNode | pyoxigraph.DefaultGraph] = [pyoxigraph.DefaultGraph()]
     graphs += [g for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode)]
@@ -264,11 +254,9 @@ def _content_problems(store: pyoxigraph.Store, records: list[Record]) -> list[st
         name = graph.value if isinstance(graph, pyoxigraph.NamedNode) else DEFAULT_GRAPH
         reserved = name.startswith("urn:aimsgraph:graph:") and name != DEFAULT_GRAPH
         empty = next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None
-        if not reserved and name not in latest and not unaccounted and not empty:
+        if not reserved and name not in latest and not empty:
             problems.append(f"{_named(name)}: holds data that no record accounts for")
     for name, record in latest.items():
-        if record.sequence < unaccounted:
-            continue
         node = pyoxigraph.DefaultGraph() if name == DEFAULT_GRAPH else pyoxigraph.NamedNode(name)
         current = content_hash(store.quads_for_pattern(None, None, None, node))
         expected = record.content_hash if record.operation != "drop" else content_hash([])

@@ -249,6 +249,8 @@ def _parse_into(source: SourceFile, prefixes: dict[str, str], kept: list[pyoxigr
         for quad in quads:
             if isinstance(quad.object, pyoxigraph.Triple) or isinstance(quad.subject, pyoxigraph.Triple):
                 raise ValueError("RDF 1.2 triple terms are not supported")
+            if isinstance(quad.object, pyoxigraph.Literal) and quad.object.direction:
+                raise ValueError("RDF 1.2 directional language tags (@en--rtl) are not supported")
             kept.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
             if quad.predicate.value == _RDF_TYPE and isinstance(quad.subject, pyoxigraph.NamedNode):
                 typed.add(quad.subject.value)

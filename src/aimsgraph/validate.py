@@ -123,13 +123,15 @@ def validate_loaded(
     extension = integrity.extension_quads(extensions)  # passed on purpose: trusted like the ontology
     entailed: list[integrity.Triple] = []
     if inference is Inference.NONE:
-        working = _Working(load.oxigraph_store(untrusted, list(bundled_knowledge_quads()), extension))
+        quads = [*untrusted, *bundled_knowledge_quads(), *extension]
+        working = _Working(load.oxigraph_store(quads), quads=quads)
     else:
         trusted = bundled_knowledge() + load.to_graph(extension)
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
 
-    results, notes = _results(working, shapes_graph, engine, progress)
+    rewritten = engine is Engine.SPARQL and _literals_rewritten(data.quads, data_alone)
+    results, notes = _results(working, shapes_graph, engine, progress, literals_rewritten=rewritten)
     results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
@@ -154,7 +156,8 @@ def validate_loaded(
                 rule=rule.id,
                 rule_title=rule.title,
                 severity=_SEVERITIES.get(severity, Severity.VIOLATION),
-                message=rule.inherited_message or (str(message) if message is not None else rule.title),
+                message=rule.inherited_message
+                or (str(message) if message is not None else rule.title or f"Does not meet {rule.id}."),
                 focus_node=_term_text(focus),
                 path=_path_text(shapes_graph, path) if path is not None else None,
                 value=_term(value) if value is not None else None,
@@ -196,11 +199,15 @@ class _Working:
 
     store: pyoxigraph.Store
     _graph: Graph | None = None
+    # the statements as parsed: the store writes typed literals in canonical form ("1.50" as
+    # "1.5"), and pySHACL, the reference, must see the data as written
+    quads: list[pyoxigraph.Quad] | None = None
 
     @property
     def graph(self) -> Graph:
         if self._graph is None:
-            self._graph = load.to_graph(self.store.quads_for_pattern(None, None, None))
+            source = self.quads if self.quads is not None else self.store.quads_for_pattern(None, None, None)
+            self._graph = load.to_graph(source)
         return self._graph
 
 
@@ -217,19 +224,35 @@ def _context(as_of: dt.date) -> list[pyoxigraph.Quad]:
     ]
 
 
+def _literals_rewritten(quads: Sequence[pyoxigraph.Quad], stored: pyoxigraph.Store) -> bool:
+    """Give whether the store holds some literal of the data in another form than it was written
+    (Oxigraph writes typed literals canonically: "01"^^xsd:integer as "1", xsd:int as xsd:integer)."""
+    written = {q.object for q in quads if isinstance(q.object, pyoxigraph.Literal)}
+    kept = {q.object for q in stored.quads_for_pattern(None, None, None) if isinstance(q.object, pyoxigraph.Literal)}
+    return written != kept
+
+
 def _results(
-    working: _Working, shapes: Graph, engine: Engine, progress: Progress | None = None
+    working: _Working,
+    shapes: Graph,
+    engine: Engine,
+    progress: Progress | None = None,
+    *,
+    literals_rewritten: bool = False,
 ) -> tuple[list[shacl_sparql.Result], tuple[str, ...]]:
     """Give the validation results of ``working``: from the shapes translated into SPARQL and run
     on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
     if engine is Engine.PYSHACL:
         return _pyshacl_results(shacl.report_graph(working.graph, shapes)), ()
-    plan = _plan(shapes)
+    plan = _plan(shapes, literals_rewritten)
     results = shacl_sparql.run(working.store, plan, progress)
     if plan.fallback:
-        rest = shapes + Graph()  # pySHACL writes into its shapes graph; the translated ones are switched off
+        # pySHACL writes into its shapes graph, so it gets a copy, in which the translated shapes
+        # lose their targets (not their constraints, which an untranslated shape may use by sh:node)
+        rest = shapes + Graph()
         for shape in plan.translated:
-            rest.add((shape, SH.deactivated, Literal(True)))
+            for target in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target):
+                rest.remove((shape, target, None))
         results += _pyshacl_results(shacl.report_graph(working.graph, rest))
     notes = tuple(f"{_local_id(shape)} runs on pySHACL: it uses {why}" for shape, why in plan.fallback)
     return results, notes
@@ -245,17 +268,17 @@ def _pyshacl_results(report: Graph) -> list[shacl_sparql.Result]:
     return results
 
 
-_plans: dict[int, tuple[Graph, shacl_sparql.Plan]] = {}
+_plans: dict[tuple[int, bool], tuple[Graph, shacl_sparql.Plan]] = {}
 
 
-def _plan(shapes: Graph) -> shacl_sparql.Plan:
+def _plan(shapes: Graph, literals_rewritten: bool) -> shacl_sparql.Plan:
     """Give the translation of ``shapes``; the bundled shapes' is made once per process."""
     if shapes is bundled_shapes_graph():
-        cached = _plans.get(id(shapes))
-        if cached is None:
-            cached = _plans[id(shapes)] = (shapes, shacl_sparql.compile_shapes(shapes))
-        return cached[1]
-    return shacl_sparql.compile_shapes(shapes)
+        key = (id(shapes), literals_rewritten)
+        if key not in _plans:
+            _plans[key] = (shapes, shacl_sparql.compile_shapes(shapes, literals_rewritten=literals_rewritten))
+        return _plans[key][1]
+    return shacl_sparql.compile_shapes(shapes, literals_rewritten=literals_rewritten)
 
 
 @lru_cache(maxsize=1)
