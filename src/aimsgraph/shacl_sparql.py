@@ -19,13 +19,10 @@ on every rule's fixtures and on a generated AIMS.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from decimal import Decimal
-from functools import lru_cache
 
 import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
@@ -34,7 +31,9 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from aimsgraph import load, sparql
+from aimsgraph import shacl_support as support
 from aimsgraph.model import Progress
+from aimsgraph.shacl_support import UnsupportedError
 
 _SUBCLASS_PATH = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
 # SHACL terms a shape may carry that do not constrain anything
@@ -65,10 +64,6 @@ _NODE_KINDS: dict[Node, str] = {
     SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
 }
 _COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
-
-
-class UnsupportedError(Exception):
-    """A shape uses something this translation does not cover; pySHACL runs it instead."""
 
 
 @dataclass(frozen=True)
@@ -170,145 +165,6 @@ def run(store: pyoxigraph.Store, plan: Plan, progress: Progress | None = None) -
             seen.add((focus, path, value))
             results.append(Result(focus, path, value, check.shape, check.severity, message))
     return results
-
-
-_NUMERIC = {
-    XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long, XSD.short, XSD.byte,
-    XSD.nonNegativeInteger, XSD.positiveInteger, XSD.nonPositiveInteger, XSD.negativeInteger,
-    XSD.unsignedInt, XSD.unsignedLong, XSD.unsignedShort, XSD.unsignedByte,
-}  # fmt: skip
-_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE}
-
-
-def _datatype_test(rule: Node) -> Callable[[Node], bool]:
-    """sh:datatype as pySHACL judges a value: a literal of the datatype whose lexical form rdflib
-    reads (and as the Python type it expects), or rdfs:Literal, rdfs:Datatype, a plain string."""
-    python_types: dict[Node, type | tuple[type, ...]] = {
-        XSD.string: (str, bytes), RDF.langString: (str, bytes), XSD.integer: int, XSD.float: float,
-        XSD.decimal: Decimal, XSD.boolean: bool, XSD.date: dt.date, XSD.time: dt.time, XSD.dateTime: dt.datetime,
-    }  # fmt: skip
-
-    def fails(value: Node) -> bool:
-        if not isinstance(value, Literal):
-            return True
-        if value.datatype == rule:
-            return value.ill_typed is True or not isinstance(value.value, python_types.get(rule, object))
-        if rule == RDFS.Literal or (rule == RDFS.Datatype and value.datatype):
-            return False
-        if (rule == XSD.string and value.datatype is None and value.language is None) or (
-            rule == RDF.langString and value.language
-        ):
-            return not isinstance(value.value, (str, bytes))
-        return True
-
-    return fails
-
-
-def _pattern_test(pattern: str, flags: Node | None) -> Callable[[Node], bool]:
-    """sh:pattern as pySHACL applies it: Python's re.search on the value's text, with the flags i
-    and m (it ignores the others)."""
-    compiled = 0
-    for flag in str(flags or "").lower():
-        compiled |= _REGEX_FLAGS.get(flag, 0)
-    try:
-        expression = re.compile(pattern, compiled)
-    except re.error as error:
-        raise UnsupportedError(f"a pattern Python cannot read: {error}") from None
-    return lambda value: expression.search(str(value)) is None
-
-
-@lru_cache(maxsize=256)
-def _canonical(term: Node) -> Node:
-    """``term`` as Oxigraph stores it (typed literals in canonical form: "1.50" as "1.5"), so that
-    a constant compares with the stored data term for term."""
-    if not isinstance(term, Literal):
-        return term
-    store = pyoxigraph.Store()
-    node = pyoxigraph.NamedNode("urn:aimsgraph:canonical")
-    store.add(pyoxigraph.Quad(node, node, load.to_oxigraph(term)))
-    return load.to_rdflib(next(iter(store)).object)
-
-
-def _sub_selects(code: str) -> list[str]:
-    """The text of each sub-SELECT of a query (strings and IRIs already blanked), from its SELECT
-    to the brace that closes the group around it."""
-    found = []
-    for match in list(re.finditer(r"(?i)\bSELECT\b", code))[1:]:
-        depth, end = 0, len(code)
-        for position in range(match.start(), len(code)):
-            depth += {"{": 1, "}": -1}.get(code[position], 0)
-            if depth < 0:
-                end = position
-                break
-        found.append(code[match.start() : end])
-    return found
-
-
-# $this where a triple pattern binds it: before a predicate, or after one at the end of a pattern
-_THIS_IN_A_PATTERN = re.compile(
-    r"[?$]this\s+(?:a\b|x|[?$]\w|[A-Za-z_][\w-]*:|\^|:)"
-    r"|(?:x|[A-Za-z_][\w-]*:[\w.-]*|\ba|[?$]\w+)\s+[?$]this\s*[.;,}]"
-)
-
-
-def _own_level(group: str) -> str:
-    """``group`` (text from its opening brace) without the groups nested in it: what a pattern
-    at its own level says."""
-    depth, kept = 0, []
-    for character in group:
-        if character == "{":
-            depth += 1
-        if depth <= 1:
-            kept.append(character)
-        if character == "}":
-            depth -= 1
-    return "".join(kept)
-
-
-def _check_sub_select(sub_select: str) -> None:
-    """Refuse a sub-SELECT whose answer joined with the focus nodes could differ from its answer
-    with $this pre-bound (pySHACL, SEP-0007): it must select $this, bind it in a triple pattern
-    (so that no solution leaves it unbound, which would join with every focus node), group by it
-    if it aggregates, and not cut its answer short (LIMIT, OFFSET)."""
-    head, _, body = sub_select.partition("{")
-    if (
-        not re.search(r"[?$]this\b", head)
-        or not _THIS_IN_A_PATTERN.search(_own_level("{" + body))
-        or ("(" in head and not re.search(r"(?i)GROUP\s+BY\s+(?:[?$]\w+\s+)*[?$]this\b", body))
-        or re.search(r"(?i)\b(LIMIT|OFFSET)\b", body)
-    ):
-        raise UnsupportedError("a sub-SELECT inside a SPARQL constraint that does not select, bind and group by $this")
-
-
-def _check_groups(code: str) -> None:
-    """Refuse a constraint with a group nested in its WHERE group (an OPTIONAL, a UNION branch, a
-    GRAPH, a plain group) that mentions $this without binding it in a pattern of its own: that
-    group is evaluated before the target is joined in, so $this would be unbound there, whereas
-    pre-binding gives it everywhere. The bodies of EXISTS and NOT EXISTS see the joined $this."""
-    start = code.upper().find("WHERE")
-    start = code.find("{", start if start >= 0 else 0)
-    depth, opened = 0, 0
-    for position in range(start, len(code)):
-        if code[position] == "{":
-            depth += 1
-            if depth == 2:
-                opened = position
-        elif code[position] == "}":
-            if depth == 2:
-                group = code[opened : position + 1]
-                before = code[:opened].rstrip()
-                if (
-                    not before.upper().endswith("EXISTS")
-                    and re.search(r"[?$]this\b", group)
-                    and not _THIS_IN_A_PATTERN.search(_own_level(group))
-                ):
-                    raise UnsupportedError("$this in a nested group that does not bind it itself")
-            depth -= 1
-
-
-def _code(query: str) -> str:
-    """``query`` with its strings, IRIs and comments blanked out, for looking at its keywords."""
-    return sparql._STRING_IRI_OR_COMMENT.sub(lambda m: "x" * len(m.group()), query)
 
 
 def _fill(message: Literal, bound: dict[str, Node]) -> Literal:
@@ -438,18 +294,18 @@ class _Compiler:
     def spliced(self, query: str, target: str) -> str:
         """Give ``query`` with ``target`` joined at the start of its WHERE group, so that every
         FILTER of that group (NOT EXISTS included) sees ?this bound, as pre-binding would."""
-        code = _code(query)
-        for sub_select in _sub_selects(code):
-            _check_sub_select(sub_select)
+        code = support.code(query)
+        for sub_select in support.sub_selects(code):
+            support.check_sub_select(sub_select)
         outer = code
-        for sub_select in _sub_selects(code):
+        for sub_select in support.sub_selects(code):
             outer = outer.replace(sub_select, " " * len(sub_select))
         refused = re.search(r"(?i)\b(PREFIX|BASE|SERVICE|VALUES|MINUS|LIMIT|OFFSET)\b", outer)
         if refused:
             raise UnsupportedError(f"{refused.group(1).upper()} in a SPARQL constraint")
         if re.search(r"[?$](currentShape|shapesGraph|failure)\b", code):
             raise UnsupportedError("$currentShape, $shapesGraph or ?failure in a SPARQL constraint")
-        _check_groups(outer)
+        support.check_groups(outer)
         head = code[: code.upper().find("WHERE")] if "WHERE" in code.upper() else code[: code.find("{")]
         if not re.search(r"[?$]this\b", head) and "*" not in head:
             raise UnsupportedError("a SPARQL constraint that does not select $this")
@@ -484,7 +340,7 @@ class _Compiler:
             if (custom, RDF.type, SH.SPARQLTarget) not in self.g or self.g.value(custom, SH.select) is None:
                 raise UnsupportedError("a target other than a SPARQL target")
             select = str(self.g.value(custom, SH.select))
-            code = _code(select)
+            code = support.code(select)
             if len(re.findall(r"(?i)\bSELECT\b", code)) != 1 or re.search(r"(?i)\b(PREFIX|BASE)\b", code):
                 raise UnsupportedError("a SPARQL target with a sub-SELECT or its own PREFIX")
             self.declare(custom)
@@ -509,14 +365,14 @@ class _Compiler:
             if nested:
                 yield self.datatype(datatype, v), None
             else:  # every value goes to the same test as pySHACL's
-                yield "true", _datatype_test(datatype)
+                yield "true", support.datatype_test(datatype)
         for kind in self.g.objects(shape, SH.nodeKind):
             if kind not in _NODE_KINDS:
                 raise UnsupportedError(f"sh:nodeKind {kind}")
             yield _NODE_KINDS[kind].format(v=v), None
         for predicate, op in _COMPARISONS.items():
             for bound in self.g.objects(shape, predicate):
-                if not (isinstance(bound, Literal) and bound.datatype in _NUMERIC):
+                if not (isinstance(bound, Literal) and bound.datatype in support.NUMERIC):
                     raise UnsupportedError("a range constraint on something other than a number")
                 yield f"(isNumeric({v}) && COALESCE({v} {op} {self.term(bound)}, false))", None
         for length, op in ((SH.minLength, ">="), (SH.maxLength, "<=")):
@@ -525,9 +381,11 @@ class _Compiler:
         for pattern in self.g.objects(shape, SH.pattern):
             if nested:
                 raise UnsupportedError("sh:pattern in a shape used by another (SPARQL's regexes are not Python's)")
-            yield f"!isBlank({v})", _pattern_test(str(pattern), self.g.value(shape, SH.flags))
+            yield f"!isBlank({v})", support.pattern_test(str(pattern), self.g.value(shape, SH.flags))
         for members in self.g.objects(shape, SH["in"]):
-            terms = " || ".join(f"sameTerm({v}, {self.term(_canonical(m))})" for m in Collection(self.g, members))
+            terms = " || ".join(
+                f"sameTerm({v}, {self.term(support.canonical(m))})" for m in Collection(self.g, members)
+            )
             yield f"({terms or 'false'})", None
         for node in self.g.objects(shape, SH.node):
             yield self.conforms(node, v), None

@@ -1,0 +1,163 @@
+"""What the SPARQL engine (:mod:`aimsgraph.shacl_sparql`) needs to give pySHACL's answers: the
+tests of values that SPARQL cannot make as pySHACL makes them (lexical forms as rdflib reads them,
+Python's regexes), and the reading of a SHACL-SPARQL constraint that tells whether joining the
+focus nodes into it means the same as pre-binding $this (SEP-0007), as pySHACL does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from functools import lru_cache
+
+import pyoxigraph
+from rdflib import Literal
+from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.term import Node
+
+from aimsgraph import load, sparql
+
+
+class UnsupportedError(Exception):
+    """A shape uses something this translation does not cover; pySHACL runs it instead."""
+
+
+NUMERIC = {
+    XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long, XSD.short, XSD.byte,
+    XSD.nonNegativeInteger, XSD.positiveInteger, XSD.nonPositiveInteger, XSD.negativeInteger,
+    XSD.unsignedInt, XSD.unsignedLong, XSD.unsignedShort, XSD.unsignedByte,
+}  # fmt: skip
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE}
+
+
+def datatype_test(rule: Node) -> Callable[[Node], bool]:
+    """sh:datatype as pySHACL judges a value: a literal of the datatype whose lexical form rdflib
+    reads (and as the Python type it expects), or rdfs:Literal, rdfs:Datatype, a plain string."""
+    python_types: dict[Node, type | tuple[type, ...]] = {
+        XSD.string: (str, bytes), RDF.langString: (str, bytes), XSD.integer: int, XSD.float: float,
+        XSD.decimal: Decimal, XSD.boolean: bool, XSD.date: dt.date, XSD.time: dt.time, XSD.dateTime: dt.datetime,
+    }  # fmt: skip
+
+    def fails(value: Node) -> bool:
+        if not isinstance(value, Literal):
+            return True
+        if value.datatype == rule:
+            return value.ill_typed is True or not isinstance(value.value, python_types.get(rule, object))
+        if rule == RDFS.Literal or (rule == RDFS.Datatype and value.datatype):
+            return False
+        if (rule == XSD.string and value.datatype is None and value.language is None) or (
+            rule == RDF.langString and value.language
+        ):
+            return not isinstance(value.value, (str, bytes))
+        return True
+
+    return fails
+
+
+def pattern_test(pattern: str, flags: Node | None) -> Callable[[Node], bool]:
+    """sh:pattern as pySHACL applies it: Python's re.search on the value's text, with the flags i
+    and m (it ignores the others)."""
+    compiled = 0
+    for flag in str(flags or "").lower():
+        compiled |= _REGEX_FLAGS.get(flag, 0)
+    try:
+        expression = re.compile(pattern, compiled)
+    except re.error as error:
+        raise UnsupportedError(f"a pattern Python cannot read: {error}") from None
+    return lambda value: expression.search(str(value)) is None
+
+
+@lru_cache(maxsize=256)
+def canonical(term: Node) -> Node:
+    """``term`` as Oxigraph stores it (typed literals in canonical form: "1.50" as "1.5"), so that
+    a constant compares with the stored data term for term."""
+    if not isinstance(term, Literal):
+        return term
+    store = pyoxigraph.Store()
+    node = pyoxigraph.NamedNode("urn:aimsgraph:canonical")
+    store.add(pyoxigraph.Quad(node, node, load.to_oxigraph(term)))
+    return load.to_rdflib(next(iter(store)).object)
+
+
+def sub_selects(code: str) -> list[str]:
+    """The text of each sub-SELECT of a query (strings and IRIs already blanked), from its SELECT
+    to the brace that closes the group around it."""
+    found = []
+    for match in list(re.finditer(r"(?i)\bSELECT\b", code))[1:]:
+        depth, end = 0, len(code)
+        for position in range(match.start(), len(code)):
+            depth += {"{": 1, "}": -1}.get(code[position], 0)
+            if depth < 0:
+                end = position
+                break
+        found.append(code[match.start() : end])
+    return found
+
+
+# $this where a triple pattern binds it: before a predicate, or after one at the end of a pattern
+_THIS_IN_A_PATTERN = re.compile(
+    r"[?$]this\s+(?:a\b|x|[?$]\w|[A-Za-z_][\w-]*:|\^|:)"
+    r"|(?:x|[A-Za-z_][\w-]*:[\w.-]*|\ba|[?$]\w+)\s+[?$]this\s*[.;,}]"
+)
+
+
+def _own_level(group: str) -> str:
+    """``group`` (text from its opening brace) without the groups nested in it: what a pattern
+    at its own level says."""
+    depth, kept = 0, []
+    for character in group:
+        if character == "{":
+            depth += 1
+        if depth <= 1:
+            kept.append(character)
+        if character == "}":
+            depth -= 1
+    return "".join(kept)
+
+
+def check_sub_select(sub_select: str) -> None:
+    """Refuse a sub-SELECT whose answer joined with the focus nodes could differ from its answer
+    with $this pre-bound (pySHACL, SEP-0007): it must select $this, bind it in a triple pattern
+    (so that no solution leaves it unbound, which would join with every focus node), group by it
+    if it aggregates, and not cut its answer short (LIMIT, OFFSET)."""
+    head, _, body = sub_select.partition("{")
+    if (
+        not re.search(r"[?$]this\b", head)
+        or not _THIS_IN_A_PATTERN.search(_own_level("{" + body))
+        or ("(" in head and not re.search(r"(?i)GROUP\s+BY\s+(?:[?$]\w+\s+)*[?$]this\b", body))
+        or re.search(r"(?i)\b(LIMIT|OFFSET)\b", body)
+    ):
+        raise UnsupportedError("a sub-SELECT inside a SPARQL constraint that does not select, bind and group by $this")
+
+
+def check_groups(code: str) -> None:
+    """Refuse a constraint with a group nested in its WHERE group (an OPTIONAL, a UNION branch, a
+    GRAPH, a plain group) that mentions $this without binding it in a pattern of its own: that
+    group is evaluated before the target is joined in, so $this would be unbound there, whereas
+    pre-binding gives it everywhere. The bodies of EXISTS and NOT EXISTS see the joined $this."""
+    start = code.upper().find("WHERE")
+    start = code.find("{", start if start >= 0 else 0)
+    depth, opened = 0, 0
+    for position in range(start, len(code)):
+        if code[position] == "{":
+            depth += 1
+            if depth == 2:
+                opened = position
+        elif code[position] == "}":
+            if depth == 2:
+                group = code[opened : position + 1]
+                before = code[:opened].rstrip()
+                if (
+                    not before.upper().endswith("EXISTS")
+                    and re.search(r"[?$]this\b", group)
+                    and not _THIS_IN_A_PATTERN.search(_own_level(group))
+                ):
+                    raise UnsupportedError("$this in a nested group that does not bind it itself")
+            depth -= 1
+
+
+def code(query: str) -> str:
+    """``query`` with its strings, IRIs and comments blanked out, for looking at its keywords."""
+    return sparql._STRING_IRI_OR_COMMENT.sub(lambda m: "x" * len(m.group()), query)
