@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, integrity, load, shacl, shacl_sparql, sparql
+from aimsgraph import assets, enrich, integrity, load, shacl, shacl_sparql, sparql
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import InputError, ShapesError, UsageError
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import Engine, Finding, Inference, Progress, Severity, Term, TermKind, ValidationReport
+from aimsgraph.model import Engine, Finding, Inference, Progress, Severity, ValidationReport
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
@@ -135,7 +135,7 @@ def validate_loaded(
     results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
-    systems = _ai_systems(working.store)
+    systems = enrich.ai_systems(working.store)
     findings = []
     for result in results:
         focus, path, value, shape, severity, message = (
@@ -146,7 +146,7 @@ def validate_loaded(
             result.severity,
             result.message,
         )
-        rule = rules.get(shape) or Rule(_local_id(shape), "", (), "")
+        rule = rules.get(shape) or Rule(enrich.local_id(shape), "", (), "")
         if value == focus:  # pySHACL reports $this as the value of a SPARQL constraint that binds none
             value = None
         named = [str(value)] if isinstance(value, URIRef) else []
@@ -158,22 +158,24 @@ def validate_loaded(
                 severity=_SEVERITIES.get(severity, Severity.VIOLATION),
                 message=rule.inherited_message
                 or (str(message) if message is not None else rule.title or f"Does not meet {rule.id}."),
-                focus_node=_term_text(focus),
-                path=_path_text(shapes_graph, path) if path is not None else None,
-                value=_term(value) if value is not None else None,
+                focus_node=enrich.term_text(focus),
+                path=enrich.path_text(shapes_graph, path) if path is not None else None,
+                value=enrich.term(value) if value is not None else None,
                 requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
                 remediation=rule.remediation,
                 systemic=rule.systemic,
-                location=data.location(str(focus), _written_predicate(shapes_graph, working.store, focus, path, value))
+                location=data.location(
+                    str(focus), enrich.written_predicate(shapes_graph, working.store, focus, path, value)
+                )
                 if isinstance(focus, URIRef)
                 else None,
                 ai_system=str(system[0]) if system else None,
                 ai_system_label=system[1] if system else None,
-                focus_label=_label(working.store, focus),
+                focus_label=enrich.label(working.store, focus),
             )
         )
     findings.sort(key=lambda f: f.sort_key)
-    findings, unused_waivers = _apply_waivers(working.store, findings, as_of)
+    findings, unused_waivers = enrich.apply_waivers(working.store, findings, as_of)
     active = [f for f in findings if f.suppressed is None]
     counts = {severity: sum(1 for f in active if f.severity is severity) for severity in Severity}
     return ValidationReport(
@@ -185,7 +187,7 @@ def validate_loaded(
         inference=inference,
         counts=counts,
         prefixes=tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())),
-        checked_requirements=_examined(working.store, shapes_graph, rules),
+        checked_requirements=enrich.examined(working.store, shapes_graph, rules),
         suppressed=len(findings) - len(active),
         unused_waivers=unused_waivers,
         engine_notes=notes,
@@ -254,7 +256,7 @@ def _results(
             for target in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target):
                 rest.remove((shape, target, None))
         results += _pyshacl_results(shacl.report_graph(working.graph, rest))
-    notes = tuple(f"{_local_id(shape)} runs on pySHACL: it uses {why}" for shape, why in plan.fallback)
+    notes = tuple(f"{enrich.local_id(shape)} runs on pySHACL: it uses {why}" for shape, why in plan.fallback)
     return results, notes
 
 
@@ -400,7 +402,7 @@ def _rules(shapes: Graph) -> dict[Node, Rule]:
         own_message = shapes.value(shape, SH.message) is not None or shapes.value(shape, SH.sparql) is not None
         owner_message = shapes.value(owner, SH.message)
         rules[shape] = Rule(
-            id=_local_id(owner),
+            id=enrich.local_id(owner),
             title=str(label) if label is not None else "",
             enforces=tuple(sorted(str(o) for o in shapes.objects(owner, enforces))),
             remediation=str(shapes.value(owner, remediation) or ""),
@@ -408,146 +410,3 @@ def _rules(shapes: Graph) -> dict[Node, Rule]:
             inherited_message=str(owner_message) if owner_message is not None and not own_message else None,
         )
     return rules
-
-
-_WAIVERS_QUERY = """
-PREFIX aims: <https://w3id.org/aimsgraph/ns#>
-SELECT ?waiver ?rule ?focus ?until WHERE {
-    ?waiver a aims:Waiver ; aims:waivesRule ?rule ; aims:waivedFocus ?focus ; aims:validUntil ?until .
-}"""
-
-
-def _apply_waivers(
-    store: pyoxigraph.Store, findings: list[Finding], as_of: dt.date
-) -> tuple[list[Finding], tuple[str, ...]]:
-    """Give the findings with those a current waiver accepts marked suppressed, and the current
-    waivers that accepted nothing. An expired waiver suppresses nothing (WaiverExpired reports it)."""
-    current: dict[tuple[str, str], str] = {}
-    for row in _select(store, _WAIVERS_QUERY):
-        waived, rule, focus, until = (load.to_rdflib(row[name]) for name in ("waiver", "rule", "focus", "until"))
-        expiry = until.toPython() if isinstance(until, Literal) else None
-        if isinstance(expiry, dt.date) and not isinstance(expiry, dt.datetime) and expiry >= as_of:
-            current[(_local_id(rule), _term_text(focus))] = str(waived)
-    used: set[str] = set()
-    marked = []
-    for finding in findings:
-        waiver = current.get((finding.rule, finding.focus_node)) if finding.suppressible else None
-        if waiver is not None:
-            used.add(waiver)
-        marked.append(finding if waiver is None else replace(finding, suppressed="waiver"))
-    return marked, tuple(sorted(set(current.values()) - used))
-
-
-def _select(store: pyoxigraph.Store, query: str) -> pyoxigraph.QuerySolutions:
-    solutions = store.query(query)
-    assert isinstance(solutions, pyoxigraph.QuerySolutions)
-    return solutions
-
-
-def _examined(store: pyoxigraph.Store, shapes: Graph, rules: dict[Node, Rule]) -> frozenset[str]:
-    """Give the requirements that some rule actually examined: a rule counts only when the data
-    holds at least one node its targets select (a rule about AI systems examines nothing in an
-    AIMS that lists none)."""
-    examined: set[str] = set()
-    for shape, rule in rules.items():
-        if rule.enforces and not examined.issuperset(rule.enforces) and _has_targets(store, shapes, shape):
-            examined.update(rule.enforces)
-    return frozenset(examined)
-
-
-def _has_targets(store: pyoxigraph.Store, shapes: Graph, shape: Node) -> bool:
-    for target_class in shapes.objects(shape, SH.targetClass):
-        if store.query(f"ASK {{ ?node <{RDF.type}>/<{RDFS.subClassOf}>* <{target_class}> }}"):
-            return True
-    for predicate in (*shapes.objects(shape, SH.targetSubjectsOf), *shapes.objects(shape, SH.targetObjectsOf)):
-        if next(iter(store.quads_for_pattern(None, pyoxigraph.NamedNode(str(predicate)), None)), None) is not None:
-            return True
-    # A SPARQL target (SHACL-AF) is not evaluated here; such a rule alone never makes a
-    # requirement count as examined, which errs towards "not assessed" rather than "met".
-    return any(shapes.triples((shape, SH.targetNode, None)))
-
-
-def _ai_systems(store: pyoxigraph.Store) -> dict[Node, tuple[str, str | None]]:
-    """Give, for each resource about exactly one AI system, that system and its label."""
-    found: dict[Node, set[tuple[str, str | None]]] = {}
-    for row in _select(store, assets.query_text("internal/ai-system-of.rq")):
-        label = row["label"]
-        found.setdefault(load.to_rdflib(row["node"]), set()).add(
-            (str(load.to_rdflib(row["system"])), label.value if label is not None else None)
-        )
-    return {node: next(iter(systems)) for node, systems in found.items() if len(systems) == 1}
-
-
-def _label(store: pyoxigraph.Store, node: Node) -> str | None:
-    if not isinstance(node, URIRef | BNode):
-        return None
-    subject = load.to_subject(node)
-    for predicate in (RDFS.label, SKOS.prefLabel):
-        for quad in store.quads_for_pattern(subject, pyoxigraph.NamedNode(str(predicate)), None):
-            return str(load.to_rdflib(quad.object))
-    return None
-
-
-def _local_id(shape: Node) -> str:
-    """Give a rule's id: the local name of a bundled shape, the full IRI of anyone else's."""
-    text = str(shape)
-    return text.removeprefix(SHAPES) if text.startswith(SHAPES) else _term_text(shape)
-
-
-def _term(node: Node) -> Term:
-    if isinstance(node, Literal):
-        language = node.language
-        datatype = None if language else str(node.datatype or XSD.string)
-        return Term(TermKind.LITERAL, str(node), datatype, language)
-    if isinstance(node, BNode):
-        return Term(TermKind.BLANK, str(node))
-    return Term(TermKind.IRI, str(node))
-
-
-def _term_text(term: Node) -> str:
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return str(term)
-
-
-def _written_predicate(
-    report: Graph, store: pyoxigraph.Store, focus: Node, path: Node | None, value: Node | None
-) -> str | None:
-    """Give the predicate whose triple the finding is about, so it can point at that line: the
-    path itself, or for an alternative path the alternative that links the focus to the value.
-    Other complex paths have no single line of their own and point at the focus node."""
-    if isinstance(path, URIRef):
-        return str(path)
-    alternatives = report.value(path, SH.alternativePath) if path is not None else None
-    if alternatives is None or value is None:
-        return None
-    if not isinstance(focus, URIRef | BNode):
-        return None
-    for predicate in report.items(alternatives):
-        if isinstance(predicate, URIRef):
-            triple = pyoxigraph.Quad(
-                load.to_subject(focus), pyoxigraph.NamedNode(str(predicate)), load.to_oxigraph(value)
-            )
-            if triple in store:
-                return str(predicate)
-    return None
-
-
-def _path_text(report: Graph, path: Node) -> str:
-    """Give a SHACL property path in SPARQL path syntax, with full IRIs."""
-    if isinstance(path, URIRef):
-        return f"<{path}>"
-    inverse = report.value(path, SH.inversePath)
-    if inverse is not None:
-        return "^" + _path_text(report, inverse)
-    alternatives = report.value(path, SH.alternativePath)
-    if alternatives is not None:
-        return "(" + "|".join(_path_text(report, p) for p in report.items(alternatives)) + ")"
-    for modifier, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
-        inner = report.value(path, modifier)
-        if inner is not None:
-            return _path_text(report, inner) + suffix
-    members = list(report.items(path))
-    if members:
-        return "/".join(_path_text(report, p) for p in members)
-    return _term_text(path)

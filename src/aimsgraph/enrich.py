@@ -1,0 +1,167 @@
+"""From a validation result to a finding: the rule's id, the AI system and label of the focus
+node, where the property at fault is written, the path as text, which requirements a rule
+examined, and which findings a current waiver accepts. All read from the Oxigraph store that the
+shapes ran on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import pyoxigraph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
+from rdflib.term import Node
+
+from aimsgraph import assets, load
+from aimsgraph.model import Finding, Term, TermKind
+
+if TYPE_CHECKING:
+    from aimsgraph.validate import Rule
+
+SHAPES = "https://w3id.org/aimsgraph/shapes#"
+
+
+_WAIVERS_QUERY = """
+PREFIX aims: <https://w3id.org/aimsgraph/ns#>
+SELECT ?waiver ?rule ?focus ?until WHERE {
+    ?waiver a aims:Waiver ; aims:waivesRule ?rule ; aims:waivedFocus ?focus ; aims:validUntil ?until .
+}"""
+
+
+def apply_waivers(
+    store: pyoxigraph.Store, findings: list[Finding], as_of: dt.date
+) -> tuple[list[Finding], tuple[str, ...]]:
+    """Give the findings with those a current waiver accepts marked suppressed, and the current
+    waivers that accepted nothing. An expired waiver suppresses nothing (WaiverExpired reports it)."""
+    current: dict[tuple[str, str], str] = {}
+    for row in select(store, _WAIVERS_QUERY):
+        waived, rule, focus, until = (load.to_rdflib(row[name]) for name in ("waiver", "rule", "focus", "until"))
+        expiry = until.toPython() if isinstance(until, Literal) else None
+        if isinstance(expiry, dt.date) and not isinstance(expiry, dt.datetime) and expiry >= as_of:
+            current[(local_id(rule), term_text(focus))] = str(waived)
+    used: set[str] = set()
+    marked = []
+    for finding in findings:
+        waiver = current.get((finding.rule, finding.focus_node)) if finding.suppressible else None
+        if waiver is not None:
+            used.add(waiver)
+        marked.append(finding if waiver is None else replace(finding, suppressed="waiver"))
+    return marked, tuple(sorted(set(current.values()) - used))
+
+
+def select(store: pyoxigraph.Store, query: str) -> pyoxigraph.QuerySolutions:
+    solutions = store.query(query)
+    assert isinstance(solutions, pyoxigraph.QuerySolutions)
+    return solutions
+
+
+def examined(store: pyoxigraph.Store, shapes: Graph, rules: dict[Node, Rule]) -> frozenset[str]:
+    """Give the requirements that some rule actually examined: a rule counts only when the data
+    holds at least one node its targets select (a rule about AI systems examines nothing in an
+    AIMS that lists none)."""
+    examined: set[str] = set()
+    for shape, rule in rules.items():
+        if rule.enforces and not examined.issuperset(rule.enforces) and has_targets(store, shapes, shape):
+            examined.update(rule.enforces)
+    return frozenset(examined)
+
+
+def has_targets(store: pyoxigraph.Store, shapes: Graph, shape: Node) -> bool:
+    for target_class in shapes.objects(shape, SH.targetClass):
+        if store.query(f"ASK {{ ?node <{RDF.type}>/<{RDFS.subClassOf}>* <{target_class}> }}"):
+            return True
+    for predicate in (*shapes.objects(shape, SH.targetSubjectsOf), *shapes.objects(shape, SH.targetObjectsOf)):
+        if next(iter(store.quads_for_pattern(None, pyoxigraph.NamedNode(str(predicate)), None)), None) is not None:
+            return True
+    # A SPARQL target (SHACL-AF) is not evaluated here; such a rule alone never makes a
+    # requirement count as examined, which errs towards "not assessed" rather than "met".
+    return any(shapes.triples((shape, SH.targetNode, None)))
+
+
+def ai_systems(store: pyoxigraph.Store) -> dict[Node, tuple[str, str | None]]:
+    """Give, for each resource about exactly one AI system, that system and its label."""
+    found: dict[Node, set[tuple[str, str | None]]] = {}
+    for row in select(store, assets.query_text("internal/ai-system-of.rq")):
+        label = row["label"]
+        found.setdefault(load.to_rdflib(row["node"]), set()).add(
+            (str(load.to_rdflib(row["system"])), label.value if label is not None else None)
+        )
+    return {node: next(iter(systems)) for node, systems in found.items() if len(systems) == 1}
+
+
+def label(store: pyoxigraph.Store, node: Node) -> str | None:
+    if not isinstance(node, URIRef | BNode):
+        return None
+    subject = load.to_subject(node)
+    for predicate in (RDFS.label, SKOS.prefLabel):
+        for quad in store.quads_for_pattern(subject, pyoxigraph.NamedNode(str(predicate)), None):
+            return str(load.to_rdflib(quad.object))
+    return None
+
+
+def local_id(shape: Node) -> str:
+    """Give a rule's id: the local name of a bundled shape, the full IRI of anyone else's."""
+    text = str(shape)
+    return text.removeprefix(SHAPES) if text.startswith(SHAPES) else term_text(shape)
+
+
+def term(node: Node) -> Term:
+    if isinstance(node, Literal):
+        language = node.language
+        datatype = None if language else str(node.datatype or XSD.string)
+        return Term(TermKind.LITERAL, str(node), datatype, language)
+    if isinstance(node, BNode):
+        return Term(TermKind.BLANK, str(node))
+    return Term(TermKind.IRI, str(node))
+
+
+def term_text(term: Node) -> str:
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def written_predicate(
+    report: Graph, store: pyoxigraph.Store, focus: Node, path: Node | None, value: Node | None
+) -> str | None:
+    """Give the predicate whose triple the finding is about, so it can point at that line: the
+    path itself, or for an alternative path the alternative that links the focus to the value.
+    Other complex paths have no single line of their own and point at the focus node."""
+    if isinstance(path, URIRef):
+        return str(path)
+    alternatives = report.value(path, SH.alternativePath) if path is not None else None
+    if alternatives is None or value is None:
+        return None
+    if not isinstance(focus, URIRef | BNode):
+        return None
+    for predicate in report.items(alternatives):
+        if isinstance(predicate, URIRef):
+            triple = pyoxigraph.Quad(
+                load.to_subject(focus), pyoxigraph.NamedNode(str(predicate)), load.to_oxigraph(value)
+            )
+            if triple in store:
+                return str(predicate)
+    return None
+
+
+def path_text(report: Graph, path: Node) -> str:
+    """Give a SHACL property path in SPARQL path syntax, with full IRIs."""
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    inverse = report.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + path_text(report, inverse)
+    alternatives = report.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(path_text(report, p) for p in report.items(alternatives)) + ")"
+    for modifier, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = report.value(path, modifier)
+        if inner is not None:
+            return path_text(report, inner) + suffix
+    members = list(report.items(path))
+    if members:
+        return "/".join(path_text(report, p) for p in members)
+    return term_text(path)
