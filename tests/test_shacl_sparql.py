@@ -238,3 +238,14 @@ def test_forms_found_in_review_give_pyshacl_s_answer(tmp_path: Path, case: str) 
     data.write_text(PREFIXES + data_text + "\n")
     reference, fast = _both([str(data)], shapes=[str(shapes)], bundled_shapes=False)
     _assert_same(reference, fast, messages=False)
+
+
+def test_the_gap_report_is_the_same_from_either_engine() -> None:
+    from aimsgraph.gaps import gaps  # noqa: PLC0415 - only this test needs it
+
+    reference = gaps([str(EXAMPLES / "kestrel")], as_of=FIXTURE_AS_OF, engine=Engine.PYSHACL)
+    fast = gaps([str(EXAMPLES / "kestrel")], as_of=FIXTURE_AS_OF, engine=Engine.SPARQL)
+    assert [(c.requirement.notation, c.status) for c in fast.coverage] == [
+        (c.requirement.notation, c.status) for c in reference.coverage
+    ]
+    _assert_same(reference.validation, fast.validation)

@@ -22,7 +22,7 @@ from aimsgraph import report as html_report
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps_loaded
-from aimsgraph.model import Inference
+from aimsgraph.model import Engine, Inference
 from aimsgraph.store import stored_data
 from aimsgraph.validate import validate_loaded
 
@@ -66,14 +66,17 @@ def do(
         return history.summary(raw, check=bool(payload.get("verify")), anchors=payload.get("anchors", ()))
     as_of = dt.date.fromisoformat(payload["as_of"])
     inference = Inference(payload.get("inference", "none"))
+    engine = Engine(payload.get("engine", "sparql"))
     if job == "validate-upload":
         source = load.SourceFile(
             "upload", payload["content"], RdfFormat.from_name(payload["format"]), "urn:aimsgraph:upload#"
         )
-        return validate_loaded(load.load([source]), as_of=as_of, inference=inference)
+        return validate_loaded(load.load([source]), as_of=as_of, inference=inference, engine=engine)
     assert stored is not None
     if job == "gaps":
-        return gaps_loaded(stored(), as_of=as_of, inference=inference)
+        return gaps_loaded(stored(), as_of=as_of, inference=inference, engine=engine)
     if job == "report":
-        return html_report.build(stored(), as_of=as_of, pdf=payload.get("pdf", False), inference=inference)
+        return html_report.build(
+            stored(), as_of=as_of, pdf=payload.get("pdf", False), inference=inference, engine=engine
+        )
     raise ValueError(f"no such job: {job}")

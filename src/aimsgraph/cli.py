@@ -227,13 +227,15 @@ def gaps(
     """Give every ISO/IEC 42001 clause and Annex A control a status, and the audit-readiness summary."""
 
     def run() -> int:
+        settings = Settings.from_environment(given={"inference": inference})
         report = gap_report(
             paths,
             as_of=_date(as_of),
-            inference=Settings.from_environment(given={"inference": inference}).inference,
+            inference=settings.inference,
             input_format=RdfFormat.from_name(input_format) if input_format else None,
             shapes=shapes,
             extensions=extensions,
+            engine=settings.engine,
         )
         sys.stdout.write(gaps_render.render(report, output_format, width=_width()))
         return EXIT_OK
@@ -435,7 +437,10 @@ def report(
     def run() -> int:
         earlier = _json_file(previous) if previous is not None else None
         data = load.load(load.collect(paths))
-        files = html_report.build(data, as_of=_date(as_of), previous=earlier, pdf=pdf, extensions=extensions)
+        engine = Settings.from_environment().engine
+        files = html_report.build(
+            data, as_of=_date(as_of), previous=earlier, pdf=pdf, extensions=extensions, engine=engine
+        )
         try:
             out.mkdir(parents=True, exist_ok=True)
             for file in files:

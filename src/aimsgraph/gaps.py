@@ -29,7 +29,7 @@ import pyoxigraph
 
 from aimsgraph import integrity, library, load, sparql
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import Finding, Inference, Requirement, Severity, Term, ValidationReport
+from aimsgraph.model import Engine, Finding, Inference, Requirement, Severity, Term, ValidationReport
 from aimsgraph.validate import bundled_catalog, bundled_knowledge, bundled_knowledge_quads, validate_loaded
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
@@ -106,6 +106,7 @@ def gaps(
     input_format: RdfFormat | None = None,
     shapes: Sequence[str] = (),
     extensions: Sequence[str] = (),
+    engine: Engine = Engine.SPARQL,
 ) -> GapReport:
     """Give the gap report of the AIMS data at ``paths`` as of ``as_of``; ``extensions`` as for
     :func:`aimsgraph.validate.validate`.
@@ -115,7 +116,7 @@ def gaps(
     :raises ShapesError: a shapes file is not valid SHACL.
     """
     data = load.load(load.collect(paths, input_format=input_format))
-    return gaps_loaded(data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions)
+    return gaps_loaded(data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine)
 
 
 def gaps_loaded(
@@ -125,9 +126,12 @@ def gaps_loaded(
     inference: Inference = Inference.NONE,
     shapes: Sequence[str] = (),
     extensions: Sequence[str] = (),
+    engine: Engine = Engine.SPARQL,
 ) -> GapReport:
     """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`)."""
-    validation = validate_loaded(data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions)
+    validation = validate_loaded(
+        data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
+    )
     # The coverage queries must see what the shapes saw: the data less what redefines our terms,
     # the extensions, and the same entailments.
     if inference is Inference.NONE:

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from aimsgraph import __version__, assets, exports, integrity, library, load, oscal, remediation, sparql
 from aimsgraph.errors import UsageError
 from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
-from aimsgraph.model import Finding, Inference, Term
+from aimsgraph.model import Engine, Finding, Inference, Term
 from aimsgraph.render.terms import Compact, compactor, term_text
 from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
 
@@ -68,6 +68,7 @@ def build(
     pdf: bool = False,
     extensions: Sequence[str] = (),
     inference: Inference = Inference.NONE,
+    engine: Engine = Engine.SPARQL,
 ) -> list[Page]:
     """Give the report's files for the AIMS data as of ``as_of``: the HTML pages, the SoA, findings
     and risk register as CSV and as one XLSX workbook, and with ``pdf`` the whole report as one PDF.
@@ -77,7 +78,7 @@ def build(
     :raises jinja2.UndefinedError: a template uses a value the report does not have (a bug).
     :raises UsageError: ``pdf`` is asked for and WeasyPrint is not installed.
     """
-    gap_report = gaps_loaded(data, as_of=as_of, extensions=extensions, inference=inference)
+    gap_report = gaps_loaded(data, as_of=as_of, extensions=extensions, inference=inference, engine=engine)
     store = load.oxigraph_store(integrity.trusted_quads(data, extensions), list(bundled_knowledge_quads()))
     compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
     rows = {

@@ -175,5 +175,7 @@ def _analyse(request: Request, job: str, payload: dict[str, Any]) -> Any:
 
 
 def _inference(request: Request) -> dict[str, str]:
-    """The service's inference setting (AIMSGRAPH_INFERENCE), as a job's payload carries it."""
-    return {"inference": request.app.state.settings.inference.value}
+    """The service's inference and engine settings (AIMSGRAPH_INFERENCE, AIMSGRAPH_SHACL_ENGINE),
+    as a job's payload carries them."""
+    settings = request.app.state.settings
+    return {"inference": settings.inference.value, "engine": settings.engine.value}
