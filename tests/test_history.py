@@ -70,16 +70,18 @@ def test_every_write_is_logged_with_who_when_and_what(served: tuple[TestClient, 
     assert history.verify(store.oxigraph) == []
 
 
-def test_verify_finds_a_changed_record_a_missing_one_and_data_changed_behind_the_log(tmp_path: Path) -> None:
-    directory = tmp_path / "store"
+def _loaded_twice(directory: Path) -> CliRunner:
+    """Load the example's risks into the store at ``directory`` twice (two logged writes)."""
     runner = CliRunner()
     for _ in range(2):
-        assert (
-            runner.invoke(
-                app, ["load", str(EXAMPLES / "kestrel" / "risks.ttl"), "--data-dir", str(directory)]
-            ).exit_code
-            == 0
-        )
+        result = runner.invoke(app, ["load", str(EXAMPLES / "kestrel" / "risks.ttl"), "--data-dir", str(directory)])
+        assert result.exit_code == 0, result.stderr
+    return runner
+
+
+def test_verify_finds_a_changed_record_a_missing_one_and_data_changed_behind_the_log(tmp_path: Path) -> None:
+    directory = tmp_path / "store"
+    runner = _loaded_twice(directory)
     assert runner.invoke(app, ["history", "--data-dir", str(directory), "--verify"]).exit_code == 0
     listed = json.loads(runner.invoke(app, ["history", "--data-dir", str(directory), "--format", "json"]).stdout)
     assert [r["sequence"] for r in listed["records"]] == [1, 2] and listed["records"][0]["actor"].startswith("cli:")
@@ -266,14 +268,7 @@ def test_the_graphs_an_update_writes_are_read_from_its_operations(update: str, w
 
 def test_an_anchor_shows_a_log_rewritten_from_scratch(tmp_path: Path) -> None:
     directory = tmp_path / "store"
-    runner = CliRunner()
-    for _ in range(2):
-        assert (
-            runner.invoke(
-                app, ["load", str(EXAMPLES / "kestrel" / "risks.ttl"), "--data-dir", str(directory)]
-            ).exit_code
-            == 0
-        )
+    runner = _loaded_twice(directory)
     listed = runner.invoke(app, ["history", "--data-dir", str(directory)])
     head = json.loads(runner.invoke(app, ["history", "--data-dir", str(directory), "--format", "json"]).stdout)["head"]
     assert (
