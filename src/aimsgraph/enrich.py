@@ -7,6 +7,7 @@ shapes ran on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -81,10 +82,18 @@ def has_targets(store: pyoxigraph.Store, shapes: Graph, shape: Node) -> bool:
     return any(shapes.triples((shape, SH.targetNode, None)))
 
 
-def ai_systems(store: pyoxigraph.Store) -> dict[Node, tuple[str, str | None]]:
-    """Give, for each resource about exactly one AI system, that system and its label."""
+def ai_systems(store: pyoxigraph.Store, nodes: Iterable[Node]) -> dict[Node, tuple[str, str | None]]:
+    """Give, for each of ``nodes`` that is about exactly one AI system, that system and its label."""
+    query = assets.query_text("internal/ai-system-of.rq")
+    wanted = set(nodes)
+    if not any(isinstance(node, BNode) for node in wanted):
+        # Asked for the findings' focus nodes only: at 10,000 AI systems, a tenth of the rows. The
+        # VALUES goes last, where Oxigraph joins it after the UNION (first, it is 20 times slower);
+        # a blank node cannot be written in VALUES, so with one among them all are asked for.
+        values = " ".join(f"<{node}>" for node in wanted if isinstance(node, URIRef))
+        query = query.rstrip().removesuffix("}") + f"    VALUES ?node {{ {values} }}\n}}\n"
     found: dict[Node, set[tuple[str, str | None]]] = {}
-    for row in select(store, assets.query_text("internal/ai-system-of.rq")):
+    for row in select(store, query):
         label = row["label"]
         found.setdefault(load.to_rdflib(row["node"]), set()).add(
             (str(load.to_rdflib(row["system"])), label.value if label is not None else None)

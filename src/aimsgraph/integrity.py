@@ -60,6 +60,14 @@ def without(quads: Sequence[pyoxigraph.Quad], set_aside: Sequence[Triple]) -> li
     return [q for q in quads if (_text(q.subject), q.predicate.value, _text(q.object)) not in gone]
 
 
+def quads(statements: Sequence[Triple]) -> list[pyoxigraph.Quad]:
+    """Give set-aside statements as Oxigraph quads in the default graph."""
+    return [
+        pyoxigraph.Quad(load.to_subject(s), pyoxigraph.NamedNode(str(p)), load.to_oxigraph(o))  # type: ignore[arg-type]
+        for s, p, o in statements
+    ]
+
+
 def trusted_quads(data: load.LoadedData, extensions: Sequence[str]) -> list[pyoxigraph.Quad]:
     """Give what the queries may see: the data less the statements that redefine our terms, and
     the extension files. (The bundled ontology and catalogues are added by the caller.)

@@ -19,9 +19,12 @@ on every rule's fixtures and on a generated AIMS.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import pyoxigraph
@@ -63,6 +66,8 @@ _NODE_KINDS: dict[Node, str] = {
     SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
     SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
 }
+# more threads than cores only contend for them (measured: 2 cores, 4.4 s serial, 2.0 s on 2, 2.1 s on 4)
+_MAX_THREADS = 8
 _COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
 
 
@@ -137,34 +142,54 @@ class Result:
 
 
 def run(store: pyoxigraph.Store, plan: Plan, progress: Progress | None = None) -> list[Result]:
-    """Run every check of ``plan`` on ``store`` (its default graph holds the data to validate)."""
-    results = []
-    for done, check in enumerate(plan.checks):
-        if progress is not None:
-            progress("check", done, len(plan.checks))
-        solutions = store.query(check.query)
-        assert isinstance(solutions, pyoxigraph.QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        seen: set[tuple[Node, Node | None, Node | None]] = set()
-        for row in solutions:
-            bound = {name: load.to_rdflib(row[name]) for name in names if row[name] is not None}
-            focus = bound.get("this")
-            if focus is None:
-                continue
-            value = focus if check.value_is_focus else bound.get("value")
-            if check.fails is not None and (value is None or not check.fails(value)):
-                continue
-            message = check.message
-            if check.sparql_based:
-                if message is not None:
-                    message = _fill(message, {"this": focus, **bound})
-                value = focus if value is None else value  # pySHACL gives $this when a constraint binds no value
-            path = bound.get("path", check.path)
-            if (focus, path, value) in seen:  # pySHACL reports a SPARQL constraint's repeated rows once
-                continue
-            seen.add((focus, path, value))
-            results.append(Result(focus, path, value, check.shape, check.severity, message))
+    """Run every check of ``plan`` on ``store`` (its default graph holds the data to validate).
+
+    The checks run on as many threads as there are cores: Oxigraph lets go of Python's lock while
+    it evaluates a query, so they really run side by side. The results come in the plan's order.
+    """
+    workers = max(1, min(os.cpu_count() or 1, _MAX_THREADS))
+    results: list[Result] = []
+    with ThreadPoolExecutor(workers, thread_name_prefix="aimsgraph-check") as pool:
+        for done, found in enumerate(pool.map(functools.partial(_check_results, store), plan.checks)):
+            if progress is not None:
+                progress("check", done, len(plan.checks))
+            results += found
     return results
+
+
+def _check_results(store: pyoxigraph.Store, check: Check) -> list[Result]:
+    names, rows = _rows(store, check.query)
+    seen: set[tuple[Node, Node | None, Node | None]] = set()
+    results = []
+    for row in rows:
+        bound = {name: load.to_rdflib(term) for name, term in zip(names, row, strict=True) if term is not None}
+        focus = bound.get("this")
+        if focus is None:
+            continue
+        value = focus if check.value_is_focus else bound.get("value")
+        if check.fails is not None and (value is None or not check.fails(value)):
+            continue
+        message = check.message
+        if check.sparql_based:
+            if message is not None:
+                message = _fill(message, {"this": focus, **bound})
+            value = focus if value is None else value  # pySHACL gives $this when a constraint binds no value
+        path = bound.get("path", check.path)
+        if (focus, path, value) in seen:  # pySHACL reports a SPARQL constraint's repeated rows once
+            continue
+        seen.add((focus, path, value))
+        results.append(Result(focus, path, value, check.shape, check.severity, message))
+    return results
+
+
+def _rows(store: pyoxigraph.Store, query: str) -> tuple[list[str], list[tuple[object, ...]]]:
+    """Give a query's variables and rows, read through at once. Oxigraph's answer object must be
+    dropped on the thread that asked: read here, where no Python code runs, no frame that a
+    logged warning's traceback keeps alive (rdflib logs ill-typed literals) can carry it away."""
+    solutions = store.query(query)
+    assert isinstance(solutions, pyoxigraph.QuerySolutions)
+    names = [variable.value for variable in solutions.variables]
+    return names, [tuple(row) for row in solutions]
 
 
 def _fill(message: Literal, bound: dict[str, Node]) -> Literal:

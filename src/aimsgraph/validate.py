@@ -10,7 +10,7 @@ file:line where its focus node is written.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +28,8 @@ from aimsgraph.model import Engine, Finding, Inference, Progress, Severity, Vali
 AIMS = "https://w3id.org/aimsgraph/ns#"
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
 _CONTEXT = URIRef("urn:aimsgraph:validation-context")
+_XSD_STRING = pyoxigraph.NamedNode(str(XSD.string))
+_RDF_LANG_STRING = pyoxigraph.NamedNode(str(RDF.langString))
 BUILTIN_PREFIXES = {
     "aims": AIMS,
     "iso42001": "https://w3id.org/aimsgraph/iso-iec-42001-2023/",
@@ -116,26 +118,32 @@ def validate_loaded(
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
     shacl.check_rdflib_plugins()
+    data.locate_in_background()  # needed for the findings' lines, long after; meanwhile Oxigraph works
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
-    data_alone = load.oxigraph_store(data.quads)
-    set_aside = integrity.redefinitions_in(data_alone)
+    # One store: the data alone first (what redefines our terms, how many triples, whether Oxigraph
+    # rewrote literals are questions about the data alone), then what the shapes also see.
+    store = load.oxigraph_store(data.quads)
+    triples = len(store)
+    set_aside = integrity.redefinitions_in(store)
+    rewritten = engine is Engine.SPARQL and _literals_rewritten(data.literals)
     untrusted = integrity.without(data.quads, set_aside) + _context(as_of)
     extension = integrity.extension_quads(extensions)  # passed on purpose: trusted like the ontology
     entailed: list[integrity.Triple] = []
     if inference is Inference.NONE:
-        quads = [*untrusted, *bundled_knowledge_quads(), *extension]
-        working = _Working(load.oxigraph_store(quads), quads=quads)
+        for quad in integrity.quads(set_aside):  # before the knowledge, which may hold the same statement
+            store.remove(quad)
+        store.bulk_extend([*_context(as_of), *bundled_knowledge_quads(), *extension])
+        working = _Working(store, quads=[*untrusted, *bundled_knowledge_quads(), *extension])
     else:
         trusted = bundled_knowledge() + load.to_graph(extension)
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
 
-    rewritten = engine is Engine.SPARQL and _literals_rewritten(data.quads, data_alone)
     results, notes = _results(working, shapes_graph, engine, progress, literals_rewritten=rewritten)
     results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
-    systems = enrich.ai_systems(working.store)
+    systems = enrich.ai_systems(working.store, (result.focus for result in results))
     findings = []
     for result in results:
         focus, path, value, shape, severity, message = (
@@ -182,7 +190,7 @@ def validate_loaded(
         as_of=as_of,
         sources=tuple(data.sources),
         findings=tuple(findings),
-        triples=len(data_alone),
+        triples=triples,
         shapes=len({rule.id for rule in rules.values()}),
         inference=inference,
         counts=counts,
@@ -226,12 +234,16 @@ def _context(as_of: dt.date) -> list[pyoxigraph.Quad]:
     ]
 
 
-def _literals_rewritten(quads: Sequence[pyoxigraph.Quad], stored: pyoxigraph.Store) -> bool:
-    """Give whether the store holds some literal of the data in another form than it was written
-    (Oxigraph writes typed literals canonically: "01"^^xsd:integer as "1", xsd:int as xsd:integer)."""
-    written = {q.object for q in quads if isinstance(q.object, pyoxigraph.Literal)}
-    kept = {q.object for q in stored.quads_for_pattern(None, None, None) if isinstance(q.object, pyoxigraph.Literal)}
-    return written != kept
+def _literals_rewritten(literals: Iterable[pyoxigraph.Literal]) -> bool:
+    """Give whether Oxigraph would store some literal of the data in another form than it was
+    written (it writes typed literals canonically: "01"^^xsd:integer as "1", xsd:int as
+    xsd:integer). Only the distinct typed literals are put to a store of their own to see."""
+    plain = (_XSD_STRING, _RDF_LANG_STRING)
+    written = {value for value in literals if value.datatype not in plain}
+    probe = pyoxigraph.Store()
+    subject, predicate = pyoxigraph.NamedNode("urn:aimsgraph:probe"), pyoxigraph.NamedNode("urn:aimsgraph:value")
+    probe.bulk_extend([pyoxigraph.Quad(subject, predicate, value) for value in written])
+    return written != {quad.object for quad in probe}
 
 
 def _results(
