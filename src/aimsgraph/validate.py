@@ -118,7 +118,6 @@ def validate_loaded(
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
     shacl.check_rdflib_plugins()
-    data.locate_in_background()  # needed for the findings' lines, long after; meanwhile Oxigraph works
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
     # One store: the data alone first (what redefines our terms, how many triples, whether Oxigraph
     # rewrote literals are questions about the data alone), then what the shapes also see.
@@ -139,6 +138,9 @@ def validate_loaded(
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
 
+    # The findings' lines are read on another thread while Oxigraph, which lets go of Python's
+    # lock, answers the shapes' queries (earlier, the two would only take turns with the lock).
+    data.locate_in_background()
     results, notes = _results(working, shapes_graph, engine, progress, literals_rewritten=rewritten)
     results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
@@ -257,7 +259,7 @@ def _results(
     """Give the validation results of ``working``: from the shapes translated into SPARQL and run
     on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
     if engine is Engine.PYSHACL:
-        return _pyshacl_results(shacl.report_graph(working.graph, shapes)), ()
+        return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), ()
     plan = _plan(shapes, literals_rewritten)
     results = shacl_sparql.run(working.store, plan, progress)
     if plan.fallback:
@@ -282,17 +284,16 @@ def _pyshacl_results(report: Graph) -> list[shacl_sparql.Result]:
     return results
 
 
-_plans: dict[tuple[int, bool], tuple[Graph, shacl_sparql.Plan]] = {}
-
-
 def _plan(shapes: Graph, literals_rewritten: bool) -> shacl_sparql.Plan:
     """Give the translation of ``shapes``; the bundled shapes' is made once per process."""
-    if shapes is bundled_shapes_graph():
-        key = (id(shapes), literals_rewritten)
-        if key not in _plans:
-            _plans[key] = (shapes, shacl_sparql.compile_shapes(shapes, literals_rewritten=literals_rewritten))
-        return _plans[key][1]
+    if shapes is _bundled_shapes():
+        return _bundled_plan(literals_rewritten)
     return shacl_sparql.compile_shapes(shapes, literals_rewritten=literals_rewritten)
+
+
+@lru_cache(maxsize=2)
+def _bundled_plan(literals_rewritten: bool) -> shacl_sparql.Plan:
+    return shacl_sparql.compile_shapes(_bundled_shapes(), literals_rewritten=literals_rewritten)
 
 
 @lru_cache(maxsize=1)
@@ -329,7 +330,14 @@ def bundled_catalog() -> Catalog:
 
 
 def bundled_shapes_graph() -> Graph:
-    """Give a fresh graph of the bundled shapes (pySHACL writes into the shapes graph it runs)."""
+    """Give a fresh graph of the bundled shapes, which the caller may change."""
+    return _bundled_shapes() + Graph()
+
+
+@lru_cache(maxsize=1)
+def _bundled_shapes() -> Graph:
+    """Give the bundled shapes, parsed once per process and only ever read (pySHACL, which writes
+    into the shapes graph it runs, gets a copy)."""
     graph = Graph()
     for resource in assets.shapes_files():
         source = load.SourceFile(
@@ -343,6 +351,8 @@ def bundled_shapes_graph() -> Graph:
 
 
 def _shapes_graph(paths: Sequence[str], *, bundled: bool) -> Graph:
+    if bundled and not paths:
+        return _bundled_shapes()
     graph = bundled_shapes_graph() if bundled else Graph()
     for source in load.collect(paths) if paths else []:
         user = load.parse_graph(source)
