@@ -27,10 +27,10 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph
 
-from aimsgraph import integrity, library, load, sparql
+from aimsgraph import library, load, sparql
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Engine, Finding, Inference, Requirement, Severity, Term, ValidationReport
-from aimsgraph.validate import bundled_catalog, bundled_knowledge, bundled_knowledge_quads, validate_loaded
+from aimsgraph.validate import bundled_catalog, validate_in_store
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 
@@ -129,28 +129,25 @@ def gaps_loaded(
     engine: Engine = Engine.SPARQL,
 ) -> GapReport:
     """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`)."""
-    validation = validate_loaded(
+    # The coverage queries see what the shapes saw: the data less what redefines our terms, the
+    # extensions, and the same entailments; so they run on the store validation ran on.
+    validation, store = validate_in_store(
         data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
     )
-    # The coverage queries must see what the shapes saw: the data less what redefines our terms,
-    # the extensions, and the same entailments.
-    if inference is Inference.NONE:
-        store = load.oxigraph_store(integrity.trusted_quads(data, extensions), list(bundled_knowledge_quads()))
-    else:
-        untrusted = load.from_quads(integrity.without(data.quads, integrity.redefinitions(data.quads)), sources=())
-        trusted = bundled_knowledge() + load.to_graph(integrity.extension_quads(extensions))
-        closed, _ = integrity.entail(untrusted.graph, trusted, inference)  # validation reported what it set aside
-        store = load.oxigraph_store(load.to_quads(closed))
     coverage_rows = _select(store, "clause-coverage", as_of)
     readiness_rows = _select(store, "audit-readiness", as_of)
 
     catalog = bundled_catalog()
     checked = validation.checked_requirements
+    findings_about: dict[str, list[Finding]] = {}
+    for finding in validation.findings:
+        for iri in dict.fromkeys(r.iri for r in finding.requirements):
+            findings_about.setdefault(iri, []).append(finding)
     coverage = []
     for row in coverage_rows:
         requirement = catalog.requirements[_text(row["requirement"])]
         kind = RequirementKind(_text(row["kind"]))
-        about = tuple(f for f in validation.findings if any(r.iri == requirement.iri for r in f.requirements))
+        about = tuple(findings_about.get(requirement.iri, ()))
         applicable = None if row["applicable"] is None else _text(row["applicable"]) == "true"
         entry = RequirementCoverage(
             requirement=requirement,

@@ -117,6 +117,33 @@ def validate_loaded(
     progress: Progress | None = None,
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
+    report, _ = validate_in_store(
+        data,
+        as_of=as_of,
+        inference=inference,
+        shapes=shapes,
+        bundled_shapes=bundled_shapes,
+        extensions=extensions,
+        engine=engine,
+        progress=progress,
+    )
+    return report
+
+
+def validate_in_store(
+    data: load.LoadedData,
+    *,
+    as_of: dt.date,
+    inference: Inference = Inference.NONE,
+    shapes: Sequence[str] = (),
+    bundled_shapes: bool = True,
+    extensions: Sequence[str] = (),
+    engine: Engine = Engine.SPARQL,
+    progress: Progress | None = None,
+) -> tuple[ValidationReport, pyoxigraph.Store]:
+    """Give the validation report of already loaded AIMS data, and the store the shapes ran on:
+    the data less what redefines our terms, with the ontology, catalogues, extensions and the
+    validation context, closed under ``inference``. What the gap queries must see is in it."""
     shacl.check_rdflib_plugins()
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
     # One store: the data alone first (what redefines our terms, how many triples, whether Oxigraph
@@ -188,7 +215,7 @@ def validate_loaded(
     findings, unused_waivers = enrich.apply_waivers(working.store, findings, as_of)
     active = [f for f in findings if f.suppressed is None]
     counts = {severity: sum(1 for f in active if f.severity is severity) for severity in Severity}
-    return ValidationReport(
+    report = ValidationReport(
         as_of=as_of,
         sources=tuple(data.sources),
         findings=tuple(findings),
@@ -202,6 +229,7 @@ def validate_loaded(
         unused_waivers=unused_waivers,
         engine_notes=notes,
     )
+    return report, working.store
 
 
 @dataclass
