@@ -223,6 +223,14 @@ REVIEWED = {
         "ex:B a sh:NodeShape ; sh:targetClass ex:D ; sh:class ex:X .",
         "ex:a a ex:C ; ex:p ex:v .",
     ),
+    "value-rewritten-by-the-store": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:maxInclusive 3 .",
+        'ex:a a ex:C ; ex:p 4.0, "05"^^xsd:integer .',
+    ),
+    "one-value-written-twice": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:maxInclusive 3 .",
+        "ex:a a ex:C ; ex:p 4.0, 4.00 .",
+    ),
     "has-value-as-written": (
         "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:hasValue 1.50 .",
         "ex:a a ex:C ; ex:p 1.50 .",
@@ -272,6 +280,23 @@ def test_a_sparql_target_s_focus_nodes_are_handed_to_every_check(tmp_path: Path,
     missing_p = len(nodes[1::2])
     q_above_one = sum(1 for i in range(flagged) if i % 3 == 2)
     assert len(fast.findings) == missing_p + q_above_one
+
+
+def test_a_value_the_store_keeps_as_one_sends_validation_to_pyshacl(tmp_path: Path) -> None:
+    # "4.0" and "4.00" are two triples as written and one in the store: two findings, which only
+    # pySHACL, on the data as written, can give; a value written once is given back as written.
+    shapes_text, data_text = REVIEWED["one-value-written-twice"]
+    shapes, data = tmp_path / "shapes.ttl", tmp_path / "data.ttl"
+    shapes.write_text(PREFIXES + shapes_text + "\n")
+    data.write_text(PREFIXES + data_text + "\n")
+    report = validate([str(data)], as_of=FIXTURE_AS_OF, shapes=[str(shapes)], bundled_shapes=False)
+    assert sorted(f.value.value for f in report.findings if f.value) == ["4.0", "4.00"]
+    assert any("two forms" in note for note in report.engine_notes)
+    data.write_text(PREFIXES + REVIEWED["value-rewritten-by-the-store"][1] + "\n")
+    report = validate([str(data)], as_of=FIXTURE_AS_OF, shapes=[str(shapes)], bundled_shapes=False)
+    # "4.0" as written (the store keeps "4"); rdflib, and so pySHACL, reads "05" as "5" itself
+    assert sorted(f.value.value for f in report.findings if f.value) == ["4.0", "5"]
+    assert report.engine_notes == ()
 
 
 def test_the_gap_report_is_the_same_from_either_engine() -> None:

@@ -7,7 +7,7 @@ store's own engine answers in milliseconds. The shapes stay plain SHACL: this mo
 them.
 
 What is translated is the part of SHACL Core and SHACL-SPARQL that aimsgraph's shapes use (class,
-subject-of, object-of and node targets and SPARQL targets; predicate, inverse, alternative and
+implicit class, subject-of, object-of and node targets and SPARQL targets; predicate, inverse, alternative and
 sequence paths; min/max count, class, datatype, node kind, length, range, pattern, in, has-value,
 node, and, or, not, nested property shapes, qualified min/max counts, SPARQL constraints). A shape
 that uses anything else, or a form whose meaning would change when the target is joined in (a
@@ -243,6 +243,14 @@ class _Compiler:
         self._counter = itertools.count(1)
         self.namespaces: dict[str, str] = {}  # prefixes the SPARQL targets and constraints declare
         self._using: set[Node] = set()  # the shapes being translated into a conformance test
+        # the parameters of SHACL-SPARQL constraint components the shapes graph declares: a shape
+        # that gives one is constrained by that component, which is not translated
+        # (whatever the component is typed: a subclass of sh:ConstraintComponent will do)
+        self.parameters = {
+            parameter_path
+            for _component, parameter in shapes.subject_objects(SH.parameter)
+            if (parameter_path := shapes.value(parameter, SH.path)) is not None
+        }
 
     def fresh(self) -> str:
         return f"?_v{next(self._counter)}"
@@ -284,6 +292,9 @@ class _Compiler:
         if path is not None:
             checks += self.property_checks(shape, target, path, severity, message)
         else:
+            for value in self.g.objects(shape, SH.hasValue):  # the focus node must be that very term
+                query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER (!sameTerm(?this, {self.term(value)})) }}"
+                checks.append(Check(shape, None, severity, message, query))  # SHACL gives no value here
             for expression, test in self.value_constraints(shape, "?this"):
                 query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER (!({expression})) }}"
                 checks.append(Check(shape, None, severity, message, query, value_is_focus=True))
@@ -418,8 +429,8 @@ class _Compiler:
                 raise UnsupportedError("a SPARQL target with its own PREFIX or BASE")
             self.declare(custom)
             parts.append(select)
-        if (shape, RDF.type, RDFS.Class) in self.g:
-            raise UnsupportedError("an implicit class target")
+        if (shape, RDF.type, RDFS.Class) in self.g:  # a shape that is a class targets its instances
+            parts.append(f"?this {_SUBCLASS_PATH} {self.term(shape)} .")
         union = " UNION ".join(f"{{ {part} }}" for part in parts)
         return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
 
@@ -548,6 +559,8 @@ class _Compiler:
         for predicate in set(self.g.predicates(shape, None)):
             if str(predicate).startswith(str(SH)) and predicate not in known:
                 raise UnsupportedError(f"{predicate.n3(self.g.namespace_manager)}")
+            if predicate in self.parameters:
+                raise UnsupportedError(f"a constraint component of the shapes' own ({predicate.n3()})")
 
     def path(self, path: Node) -> str:
         if isinstance(path, URIRef):

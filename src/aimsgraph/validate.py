@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import pyoxigraph
@@ -151,7 +151,7 @@ def validate_in_store(
     store = load.oxigraph_store(data.quads)
     triples = len(store)
     set_aside = integrity.redefinitions_in(store)
-    rewritten = engine is Engine.SPARQL and _literals_rewritten(data.literals)
+    rewritten = _rewritten_literals(data.literals) if engine is Engine.SPARQL else _NOTHING_REWRITTEN
     untrusted = integrity.without(data.quads, set_aside) + _context(as_of)
     extension = integrity.extension_quads(extensions)  # passed on purpose: trusted like the ontology
     entailed: list[integrity.Triple] = []
@@ -168,7 +168,7 @@ def validate_in_store(
     # The findings' lines are read on another thread while Oxigraph, which lets go of Python's
     # lock, answers the shapes' queries (earlier, the two would only take turns with the lock).
     data.locate_in_background()
-    results, notes = _results(working, shapes_graph, engine, progress, literals_rewritten=rewritten)
+    results, notes = _results(working, shapes_graph, engine, progress, rewritten=rewritten)
     results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
@@ -264,16 +264,43 @@ def _context(as_of: dt.date) -> list[pyoxigraph.Quad]:
     ]
 
 
-def _literals_rewritten(literals: Iterable[pyoxigraph.Literal]) -> bool:
-    """Give whether Oxigraph would store some literal of the data in another form than it was
-    written (it writes typed literals canonically: "01"^^xsd:integer as "1", xsd:int as
-    xsd:integer). Only the distinct typed literals are put to a store of their own to see."""
+@dataclass(frozen=True)
+class _Rewritten:
+    """The data's typed literals that Oxigraph stores in another form than written (it writes them
+    canonically: "4.0"^^xsd:decimal as "4", "01"^^xsd:integer as "1", xsd:int as xsd:integer)."""
+
+    as_written: dict[Node, Node]  # stored form -> the one form the data writes it in
+    merged: tuple[str, ...] = ()  # values written in two forms that the store keeps as one
+
+
+_NOTHING_REWRITTEN = _Rewritten({})
+
+
+def _rewritten_literals(literals: Iterable[pyoxigraph.Literal]) -> _Rewritten:
+    """Give how the store rewrote the data's literals. Only the distinct typed literals are put to
+    stores of their own to see: first all as one subject's values (nearly always, nothing changed),
+    then, if something did, each as a subject's own, to pair every written form with its stored one."""
     plain = (_XSD_STRING, _RDF_LANG_STRING)
-    written = {value for value in literals if value.datatype not in plain}
+    written = [value for value in set(literals) if value.datatype not in plain]
     probe = pyoxigraph.Store()
     subject, predicate = pyoxigraph.NamedNode("urn:aimsgraph:probe"), pyoxigraph.NamedNode("urn:aimsgraph:value")
     probe.bulk_extend([pyoxigraph.Quad(subject, predicate, value) for value in written])
-    return written != {quad.object for quad in probe}
+    if set(written) == {quad.object for quad in probe}:
+        return _NOTHING_REWRITTEN
+    probe = pyoxigraph.Store()
+    probe.bulk_extend(
+        [pyoxigraph.Quad(pyoxigraph.NamedNode(f"urn:aimsgraph:probe:{i}"), predicate, v) for i, v in enumerate(written)]
+    )
+    forms: dict[pyoxigraph.Literal, list[pyoxigraph.Literal]] = {}
+    for quad in probe:
+        forms.setdefault(quad.object, []).append(written[int(quad.subject.value.rsplit(":", 1)[1])])
+    as_written = {
+        load.to_rdflib(stored): load.to_rdflib(kept[0])
+        for stored, kept in forms.items()
+        if len(kept) == 1 and kept[0] != stored
+    }
+    merged = tuple(sorted(" and ".join(f'"{k.value}"' for k in kept) for kept in forms.values() if len(kept) > 1))
+    return _Rewritten(as_written, merged)
 
 
 def _results(
@@ -282,14 +309,26 @@ def _results(
     engine: Engine,
     progress: Progress | None = None,
     *,
-    literals_rewritten: bool = False,
+    rewritten: _Rewritten = _NOTHING_REWRITTEN,
 ) -> tuple[list[shacl_sparql.Result], tuple[str, ...]]:
     """Give the validation results of ``working``: from the shapes translated into SPARQL and run
     on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
+    if rewritten.merged:  # which of the forms a result is about, only pySHACL, on the data as written, knows
+        note = f"all shapes run on pySHACL: the data writes one value in two forms ({rewritten.merged[0]})"
+        return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), (note,)
     if engine is Engine.PYSHACL:
         return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), ()
-    plan = _plan(shapes, literals_rewritten)
+    plan = _plan(shapes, bool(rewritten.as_written))
     results = shacl_sparql.run(working.store, plan, progress)
+    if rewritten.as_written:  # a result names a value as the data writes it, not as the store keeps it
+        results = [
+            replace(
+                result,
+                focus=rewritten.as_written.get(result.focus, result.focus),
+                value=None if result.value is None else rewritten.as_written.get(result.value, result.value),
+            )
+            for result in results
+        ]
     if plan.fallback:
         # pySHACL writes into its shapes graph, so it gets a copy, in which the translated shapes
         # lose their targets (not their constraints, which an untranslated shape may use by sh:node)
