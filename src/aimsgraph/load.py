@@ -13,7 +13,6 @@ import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,28 @@ class SourceFile:
 
 
 @dataclass
+class _LineIndex:
+    """Where, in each source, subjects and their properties are written; and the texts of the
+    sources (JSON-LD, RDF/XML) that are searched for a mention instead."""
+
+    subjects: dict[str, list[SourceLocation]] = field(default_factory=dict)
+    properties: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def add(self, sources: Sequence[SourceFile], wanted: set[str]) -> None:
+        """Add where the ``wanted`` subjects are written in ``sources``."""
+        for source in sources:
+            text = source.content.decode("utf-8", errors="replace")
+            lines = locate.source_lines(text, source.rdf_format, source.base_iri, wanted)
+            for iri, line in lines.subjects.items():
+                self.subjects.setdefault(iri, []).append(SourceLocation(source.name, line))
+            for pair, line in lines.properties.items():
+                self.properties.setdefault(pair, {})[source.name] = line
+            if source.rdf_format in (RdfFormat.JSONLD, RdfFormat.RDFXML):
+                self.texts[source.name] = text
+
+
+@dataclass
 class LoadedData:
     """The triples of all inputs (named graphs merged), with the places subjects were written."""
 
@@ -55,9 +76,9 @@ class LoadedData:
     sources: list[str] = field(default_factory=list)
     prefixes: dict[str, str] = field(default_factory=dict)
     _typed_in: dict[str, set[str]] = field(default_factory=dict)
-    _unindexed: list[SourceFile] = field(default_factory=list)  # sources whose lines are not yet read
-    _index: _LineIndex | None = None
-    _indexing: Future[_LineIndex] | None = None
+    _sources: list[SourceFile] = field(default_factory=list)  # read again for the lines of subjects
+    _index: _LineIndex = field(default_factory=_LineIndex)
+    _located: set[str] = field(default_factory=set)  # the IRIs whose lines are in the index
     _graph: Graph | None = None
 
     @property
@@ -72,25 +93,21 @@ class LoadedData:
         """Give how many distinct triples the inputs hold."""
         return len({(q.subject, q.predicate, q.object) for q in self.quads})
 
-    def locate_in_background(self) -> None:
-        """Start reading where each subject is written, on a thread of its own.
-
-        Reading the lines is Python work, which can go on while Oxigraph, which lets go of
-        Python's lock, answers the shapes' queries (at 10,000 AI systems, 0.6 s saved).
-        """
-        if self._index is None and self._indexing is None:
-            self._indexing = _BACKGROUND.submit(_LineIndex.of, self._unindexed)
-
-    def _lines(self) -> _LineIndex:
-        if self._index is None:
-            self._index = self._indexing.result() if self._indexing is not None else _LineIndex.of(self._unindexed)
-            self._indexing, self._unindexed = None, []  # the sources' bytes are no longer needed
-        return self._index
+    def locate(self, iris: Iterable[str]) -> None:
+        """Read where the given IRIs are written as subjects, and their properties: one pass over
+        the sources for all of them. Only those asked for are kept, since an index of every
+        subject of a large AIMS would weigh as much as its triples (at 10,000 AI systems, 240 MB)."""
+        wanted = set(iris) - self._located
+        if wanted:
+            self._index.add(self._sources, wanted)
+            self._located |= wanted
 
     def location(self, iri: str, predicate: str | None = None) -> SourceLocation | None:
         """Give where ``iri`` is defined: the first file that states its type, else its first
-        mention; with ``predicate``, also the line where that property of ``iri`` is written."""
-        index = self._lines()
+        mention; with ``predicate``, also the line where that property of ``iri`` is written.
+        (Ask :meth:`locate` first for many IRIs at once: each IRI not yet located is a pass.)"""
+        self.locate([iri])
+        index = self._index
         candidates = index.subjects.get(iri, [])
         written = index.properties.get((iri, predicate), {}) if predicate else {}
         for candidate in candidates:
@@ -104,34 +121,6 @@ class LoadedData:
             if line is not None:
                 return SourceLocation(name, line)
         return None
-
-
-@dataclass
-class _LineIndex:
-    """Where, in each source, subjects and their properties are written; and the texts of the
-    sources (JSON-LD, RDF/XML) that are searched for a mention instead."""
-
-    subjects: dict[str, list[SourceLocation]] = field(default_factory=dict)
-    properties: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, sources: Sequence[SourceFile]) -> _LineIndex:
-        index = cls()
-        for source in sources:
-            text = source.content.decode("utf-8", errors="replace")
-            lines = locate.source_lines(text, source.rdf_format, source.base_iri)
-            for iri, line in lines.subjects.items():
-                index.subjects.setdefault(iri, []).append(SourceLocation(source.name, line))
-            for pair, line in lines.properties.items():
-                index.properties.setdefault(pair, {})[source.name] = line
-            if source.rdf_format in (RdfFormat.JSONLD, RdfFormat.RDFXML):
-                index.texts[source.name] = text
-        return index
-
-
-# one thread is enough: it only overlaps the line index with the queries
-_BACKGROUND = ThreadPoolExecutor(1, thread_name_prefix="aimsgraph-locate")
 
 
 def collect(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> list[SourceFile]:
@@ -203,7 +192,7 @@ def load(sources: Sequence[SourceFile], progress: Progress | None = None) -> Loa
             typed = _parse_into(source, data.prefixes, data.quads, data.literals)
             data.sources.append(source.name)
             data._typed_in[source.name] = typed
-            data._unindexed.append(source)
+            data._sources.append(source)
     return data
 
 

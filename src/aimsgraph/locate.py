@@ -9,6 +9,7 @@ have one statement per line. For JSON-LD and RDF/XML it finds the line that firs
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -43,13 +44,21 @@ class SourceLines:
     properties: dict[tuple[str, str], int]
 
 
-def source_lines(text: str, rdf_format: RdfFormat, base_iri: str) -> SourceLines:
-    """Give the lines (1-based) where each IRI subject, and each (subject, predicate), first is."""
+def source_lines(text: str, rdf_format: RdfFormat, base_iri: str, wanted: Container[str] | None = None) -> SourceLines:
+    """Give the lines (1-based) where each IRI subject, and each (subject, predicate), first is;
+    with ``wanted``, of those subjects only (the whole index of a large AIMS weighs as much as its
+    triples)."""
+    everything = _Everything()
     if rdf_format in (RdfFormat.TURTLE, RdfFormat.TRIG):
-        return _turtle_lines(text, base_iri)
+        return _turtle_lines(text, base_iri, everything if wanted is None else wanted)
     if rdf_format in (RdfFormat.NTRIPLES, RdfFormat.NQUADS):
-        return _line_subjects(text)
+        return _line_subjects(text, everything if wanted is None else wanted)
     return SourceLines({}, {})
+
+
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
 
 
 def subject_lines(text: str, rdf_format: RdfFormat, base_iri: str) -> dict[str, int]:
@@ -76,17 +85,17 @@ def _local_name(iri: str) -> str:
     return iri[cut + 1 :] if cut >= 0 else ""
 
 
-def _line_subjects(text: str) -> SourceLines:
+def _line_subjects(text: str, wanted: Container[str]) -> SourceLines:
     found = SourceLines({}, {})
     for number, line in enumerate(text.splitlines(), start=1):
         match = _NTRIPLES_START.match(line)
-        if match:
+        if match and match.group(1) in wanted:
             found.subjects.setdefault(match.group(1), number)
             found.properties.setdefault((match.group(1), match.group(2)), number)
     return found
 
 
-def _turtle_lines(text: str, base_iri: str) -> SourceLines:
+def _turtle_lines(text: str, base_iri: str, wanted: Container[str]) -> SourceLines:
     found = SourceLines({}, {})
     subject: str | None = None  # the IRI subject whose predicates are being read
     expect_predicate = False
@@ -125,9 +134,10 @@ def _turtle_lines(text: str, base_iri: str) -> SourceLines:
                 expect_predicate = subject is not None
             continue
         if expect_predicate and subject is not None:
-            predicate = _RDF_TYPE if token == "a" else _resolve(kind, token, base, prefixes)
-            if predicate is not None:
-                found.properties.setdefault((subject, predicate), token_line)
+            if subject in wanted:
+                predicate = _RDF_TYPE if token == "a" else _resolve(kind, token, base, prefixes)
+                if predicate is not None:
+                    found.properties.setdefault((subject, predicate), token_line)
             expect_predicate = False
             continue
         if not at_statement_start:
@@ -136,7 +146,8 @@ def _turtle_lines(text: str, base_iri: str) -> SourceLines:
             continue
         iri = _resolve(kind, token, base, prefixes)
         if iri is not None:
-            found.subjects.setdefault(iri, token_line)
+            if iri in wanted:
+                found.subjects.setdefault(iri, token_line)
             subject, expect_predicate = iri, True
         at_statement_start = False
     return found

@@ -300,7 +300,18 @@ def run(store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ..
         if isinstance(result, pyoxigraph.QueryTriples):
             return GraphResult(tuple((_ox(t.subject), _ox(t.predicate), _ox(t.object)) for t in result))
         columns = tuple(variable.value for variable in result.variables)
-        rows = tuple(tuple(_ox_or_none(solution[column]) for column in columns) for solution in result)
+        # The same terms come back row after row (levels, options, systems): each is converted once.
+        seen: dict[object, Term] = {}
+
+        def term(value: object) -> Term | None:
+            if value is None:
+                return None
+            converted = seen.get(value)
+            if converted is None:
+                converted = seen[value] = _ox(value)
+            return converted
+
+        rows = tuple(tuple(map(term, solution)) for solution in result)
     except SyntaxError as error:
         position = _POSITION.search(str(error))
         line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
@@ -367,10 +378,6 @@ def _ox(term: object) -> Term:
         language = term.language
         return Term(TermKind.LITERAL, term.value, None if language else term.datatype.value, language)
     raise ValueError(f"unsupported term {term!r}")
-
-
-def _ox_or_none(term: object) -> Term | None:
-    return None if term is None else _ox(term)
 
 
 def _rd(term: Node) -> Term:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -164,15 +165,15 @@ def validate_in_store(
         trusted = bundled_knowledge() + load.to_graph(extension)
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
-
-    # The findings' lines are read on another thread while Oxigraph, which lets go of Python's
-    # lock, answers the shapes' queries (earlier, the two would only take turns with the lock).
-    data.locate_in_background()
     results, notes = _results(working, shapes_graph, engine, progress, rewritten=rewritten)
     results += integrity.results(set_aside, shapes_graph, entailed=entailed)
     rules = _rules(shapes_graph)
     catalog = bundled_catalog()
-    systems = enrich.ai_systems(working.store, (result.focus for result in results))
+    with ThreadPoolExecutor(1, thread_name_prefix="aimsgraph-systems") as pool:
+        # Oxigraph, which lets go of Python's lock, finds the findings' AI systems meanwhile
+        systems_of = pool.submit(enrich.ai_systems, working.store, [result.focus for result in results])
+        data.locate(str(result.focus) for result in results if isinstance(result.focus, URIRef))
+        systems = systems_of.result()
     findings = []
     for result in results:
         focus, path, value, shape, severity, message = (
