@@ -19,7 +19,6 @@ on every rule's fixtures and on a generated AIMS.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
 import re
@@ -156,16 +155,23 @@ def run(store: pyoxigraph.Store, plan: Plan, progress: Progress | None = None) -
     it evaluates a query, so they really run side by side. The results come in the plan's order.
     """
     workers = max(1, min(os.cpu_count() or 1, _MAX_THREADS))
-    results: list[Result] = []
+    found: dict[int, list[Result]] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="aimsgraph-check") as pool:
+        # The SPARQL targets are queued first and the checks that need their focus nodes last, so
+        # that the other checks keep the other threads busy while a target is evaluated.
         targets = sorted({check.focus_query for check in plan.checks if check.focus_query is not None})
-        focus = dict(zip(targets, pool.map(functools.partial(_focus_nodes, store), targets), strict=True))
-        checked = pool.map(lambda check: _check_results(store, check, focus.get(check.focus_query or "")), plan.checks)
-        for done, found in enumerate(checked):
+        focus = {target: pool.submit(_focus_nodes, store, target) for target in targets}
+        order = sorted(range(len(plan.checks)), key=lambda i: plan.checks[i].focus_query is not None)
+
+        def results_of(i: int) -> list[Result]:
+            query = plan.checks[i].focus_query
+            return _check_results(store, plan.checks[i], None if query is None else focus[query].result())
+
+        for done, (i, results) in enumerate(zip(order, pool.map(results_of, order), strict=True)):
             if progress is not None:
                 progress("check", done, len(plan.checks))
-            results += found
-    return results
+            found[i] = results
+    return [result for i in range(len(plan.checks)) for result in found[i]]
 
 
 def _focus_nodes(store: pyoxigraph.Store, query: str) -> list[object]:
