@@ -231,6 +231,36 @@ REVIEWED = {
         "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:maxInclusive 3 .",
         "ex:a a ex:C ; ex:p 4.0, 4.00 .",
     ),
+    # a SPARQL target's focus nodes given to a constraint that reads $this in BIND, or selects *
+    # (Oxigraph's substitutions leave $this unbound in BIND and out of SELECT *: VALUES does not)
+    "this-bound-again": (
+        "ex:S a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; sh:select "
+        '"SELECT ?this WHERE { ?this <http://ex.org/flag> true }" ] ; sh:sparql [ sh:select '
+        '"SELECT $this ?value WHERE { BIND ($this AS ?node) '
+        '?node <http://ex.org/size> ?value . FILTER (?value > 10) }" ] .',
+        "ex:a ex:flag true ; ex:size 5 . ex:b ex:flag true ; ex:size 50 . ex:c ex:size 50 .",
+    ),
+    "select-star": (
+        "ex:S a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; sh:select "
+        '"SELECT ?this WHERE { ?this <http://ex.org/flag> true }" ] ; sh:sparql [ sh:select '
+        '"SELECT * WHERE { FILTER NOT EXISTS { $this <http://ex.org/owner> ?o } }" ] .',
+        "ex:a ex:flag true . ex:b ex:flag true ; ex:owner ex:o .",
+    ),
+    # pySHACL takes owl:Class, and subclasses of rdfs:Class, for classes: implicit targets
+    "owl-class-shapes": (
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "ex:Person a owl:Class, sh:NodeShape ; sh:property [ sh:path ex:name ; sh:minCount 1 ] .\n"
+        "ex:Kind rdfs:subClassOf rdfs:Class .\n"
+        "ex:Pet a ex:Kind, sh:NodeShape ; sh:property [ sh:path ex:name ; sh:minCount 1 ] .",
+        "ex:bob a ex:Person . ex:rex a ex:Pet .",
+    ),
+    # a value the store keeps in another form: tested and said as written
+    "rewritten-value-in-a-pattern-and-a-message": (
+        'ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:pattern "^[0-9]+$" .\n'
+        'ex:T a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:message "score {?value} is above 3" ; sh:select '
+        '"SELECT $this ?value WHERE { $this <http://ex.org/p> ?value . FILTER (?value > 3) }" ] .',
+        "ex:a a ex:C ; ex:p 4.0 .",
+    ),
     "has-value-as-written": (
         "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:hasValue 1.50 .",
         "ex:a a ex:C ; ex:p 1.50 .",
@@ -259,12 +289,11 @@ ex:S a sh:NodeShape ;
 @pytest.mark.parametrize(
     ("flagged", "blank"),
     [(0, False), (3, False), (40, False), (3, True)],
-    ids=["no-focus-node", "one-by-one", "in-values", "blank-nodes"],
+    ids=["no-focus-node", "few", "many", "blank-nodes"],
 )
 def test_a_sparql_target_s_focus_nodes_are_handed_to_every_check(tmp_path: Path, flagged: int, blank: bool) -> None:
-    # A SPARQL target is evaluated once and its focus nodes given to each check: one at a time
-    # with $this pre-bound when they are few, in VALUES when many, joined as a group when one
-    # is a blank node (which a query would read as a variable).
+    # A SPARQL target is evaluated once and its focus nodes given to each check in VALUES, or
+    # joined as a group when one is a blank node (which a query would read as a variable).
     nodes = [f"_:n{i}" if blank else f"ex:n{i}" for i in range(flagged)]
     statements = [f"{node} ex:flag true ; ex:q {i % 3} ." for i, node in enumerate(nodes)]
     statements += ["ex:unflagged ex:q 5 .", *(f"{node} ex:p 1 ." for node in nodes[::2])]
@@ -292,11 +321,26 @@ def test_a_value_the_store_keeps_as_one_sends_validation_to_pyshacl(tmp_path: Pa
     report = validate([str(data)], as_of=FIXTURE_AS_OF, shapes=[str(shapes)], bundled_shapes=False)
     assert sorted(f.value.value for f in report.findings if f.value) == ["4.0", "4.00"]
     assert any("two forms" in note for note in report.engine_notes)
+    # the same two forms on two resources: two statements in the store too, so the SPARQL engine
+    # runs (the shapes comparing literals as written on pySHACL)
+    data.write_text(PREFIXES + "ex:a a ex:C ; ex:p 4.0 . ex:b a ex:C ; ex:p 4.00 .\n")
+    report = validate([str(data)], as_of=FIXTURE_AS_OF, shapes=[str(shapes)], bundled_shapes=False)
+    assert len(report.findings) == 2
+    assert not any("two forms" in note for note in report.engine_notes)
     data.write_text(PREFIXES + REVIEWED["value-rewritten-by-the-store"][1] + "\n")
     report = validate([str(data)], as_of=FIXTURE_AS_OF, shapes=[str(shapes)], bundled_shapes=False)
     # "4.0" as written (the store keeps "4"); rdflib, and so pySHACL, reads "05" as "5" itself
     assert sorted(f.value.value for f in report.findings if f.value) == ["4.0", "5"]
     assert report.engine_notes == ()
+
+
+def test_a_blank_node_using_an_undeclared_term_is_reported(tmp_path: Path) -> None:
+    data = tmp_path / "data.ttl"
+    data.write_text("@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n[] a aims:Risk ; aims:riskLevl aims:High .\n")
+    reference, fast = _both([str(data)])
+    declared = [f for f in fast.findings if f.rule == "DeclaredTerms"]
+    assert "https://w3id.org/aimsgraph/ns#riskLevl" in {f.value.value for f in declared if f.value}
+    assert len(declared) == sum(1 for f in reference.findings if f.rule == "DeclaredTerms")
 
 
 def test_the_gap_report_is_the_same_from_either_engine() -> None:

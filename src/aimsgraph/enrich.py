@@ -92,11 +92,13 @@ def ai_systems(store: pyoxigraph.Store, nodes: Iterable[Node]) -> dict[Node, tup
         # a blank node cannot be written in VALUES, so with one among them all are asked for.
         values = " ".join(f"<{node}>" for node in wanted if isinstance(node, URIRef))
         query = query.rstrip().removesuffix("}") + f"    VALUES ?node {{ {values} }}\n}}\n"
+    # read through at once: this runs on a thread of its own, and Oxigraph's answer must be
+    # dropped on the thread that asked, which an exception's traceback would not do
+    rows = [(row["node"], row["system"], row["label"]) for row in select(store, query)]
     found: dict[Node, set[tuple[str, str | None]]] = {}
-    for row in select(store, query):
-        label = row["label"]
-        found.setdefault(load.to_rdflib(row["node"]), set()).add(
-            (str(load.to_rdflib(row["system"])), label.value if label is not None else None)
+    for node, system, label in rows:
+        found.setdefault(load.to_rdflib(node), set()).add(
+            (str(load.to_rdflib(system)), label.value if isinstance(label, pyoxigraph.Literal) else None)
         )
     return {node: next(iter(systems)) for node, systems in found.items() if len(systems) == 1}
 

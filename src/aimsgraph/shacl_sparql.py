@@ -22,14 +22,14 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from aimsgraph import load, sparql
@@ -51,9 +51,6 @@ _METADATA = {
 }
 _PLAIN_TARGETS = [SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode]
 _TARGETS = {*_PLAIN_TARGETS, SH.target}
-# Up to this many focus nodes from a SPARQL target, each check runs once per node with ?this
-# pre-bound (a few milliseconds each); beyond, with the nodes in VALUES.
-_ONE_BY_ONE = 32
 # Casts that fail on an ill-formed lexical form, as rdflib's own check does (pySHACL's sh:datatype)
 _CASTS = {
     XSD.date: XSD.date, XSD.dateTime: XSD.dateTime, XSD.boolean: XSD.boolean, XSD.decimal: XSD.decimal,
@@ -131,9 +128,18 @@ def _targeted_shapes(shapes: Graph) -> list[Node]:
     found = {s for predicate in _TARGETS for s in shapes.subjects(predicate, None)}
     # a shape that is also a class targets its instances (SHACL's implicit class target)
     for kind in (SH.NodeShape, SH.PropertyShape):
-        found |= {s for s in shapes.subjects(RDF.type, kind) if (s, RDF.type, RDFS.Class) in shapes}
+        found |= {s for s in shapes.subjects(RDF.type, kind) if _is_class(shapes, s)}
     active = [s for s in found if (s, SH.deactivated, Literal(True)) not in shapes]
     return sorted(active, key=str)
+
+
+def _is_class(shapes: Graph, node: Node) -> bool:
+    """Whether ``node`` is a class as pySHACL tells: typed rdfs:Class, owl:Class, or a subclass of
+    rdfs:Class in the shapes graph."""
+    for kind in shapes.objects(node, RDF.type):
+        if kind in (RDFS.Class, OWL.Class) or RDFS.Class in shapes.transitive_objects(kind, RDFS.subClassOf):
+            return True
+    return False
 
 
 @dataclass
@@ -148,15 +154,24 @@ class Result:
     message: Literal | None
 
 
-def run(store: pyoxigraph.Store, plan: Plan, progress: Progress | None = None) -> list[Result]:
-    """Run every check of ``plan`` on ``store`` (its default graph holds the data to validate).
+def run(
+    store: pyoxigraph.Store,
+    plan: Plan,
+    progress: Progress | None = None,
+    *,
+    as_written: Mapping[Node, Node] | None = None,
+) -> list[Result]:
+    """Run every check of ``plan`` on ``store`` (its default graph holds the data to validate);
+    ``as_written`` gives the literals the store keeps in another form as the data writes them.
 
-    The checks run on as many threads as there are cores: Oxigraph lets go of Python's lock while
-    it evaluates a query, so they really run side by side. The results come in the plan's order.
+    The checks run on as many threads as there are cores to use: Oxigraph lets go of Python's lock
+    while it evaluates a query, so they really run side by side. The results come in the plan's order.
     """
-    workers = max(1, min(os.cpu_count() or 1, _MAX_THREADS))
+    workers = max(1, min(len(os.sched_getaffinity(0)), _MAX_THREADS))
+    written = as_written or {}
     found: dict[int, list[Result]] = {}
-    with ThreadPoolExecutor(workers, thread_name_prefix="aimsgraph-check") as pool:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="aimsgraph-check")
+    try:
         # The SPARQL targets are queued first and the checks that need their focus nodes last, so
         # that the other checks keep the other threads busy while a target is evaluated.
         targets = sorted({check.focus_query for check in plan.checks if check.focus_query is not None})
@@ -165,12 +180,15 @@ def run(store: pyoxigraph.Store, plan: Plan, progress: Progress | None = None) -
 
         def results_of(i: int) -> list[Result]:
             query = plan.checks[i].focus_query
-            return _check_results(store, plan.checks[i], None if query is None else focus[query].result())
+            nodes = None if query is None else focus[query].result()
+            return _check_results(store, plan.checks[i], nodes, written)
 
         for done, (i, results) in enumerate(zip(order, pool.map(results_of, order), strict=True)):
             if progress is not None:
                 progress("check", done, len(plan.checks))
             found[i] = results
+    finally:  # on an error or Ctrl-C, the checks not yet started are dropped, not waited for
+        pool.shutdown(wait=True, cancel_futures=True)
     return [result for i in range(len(plan.checks)) for result in found[i]]
 
 
@@ -182,27 +200,27 @@ def _solutions(
     store: pyoxigraph.Store, check: Check, focus: list[object] | None
 ) -> tuple[list[str], list[tuple[object, ...]]]:
     """Give the rows of ``check``: of its query as it is, or, given its SPARQL target's focus
-    nodes, of its query on those nodes only (none: no rows)."""
+    nodes, of its query on those nodes only."""
     if focus is None or check.target is None or any(not isinstance(node, pyoxigraph.NamedNode) for node in focus):
         return _rows(store, check.query)  # a blank node would be a variable in a query
-    if len(focus) > _ONE_BY_ONE:
-        values = " ".join(str(node) for node in focus)
-        return _rows(store, check.query.replace(check.target, f"VALUES ?this {{ {values} }}", 1))
-    names: list[str] = []
-    rows: list[tuple[object, ...]] = []
-    query = check.query.replace(check.target, "", 1)
-    for node in focus:
-        names, found = _rows(store, query, {pyoxigraph.Variable("this"): node})
-        rows += found
-    return names, rows
+    # In VALUES, which is the join the translation assumes; Oxigraph's substitutions are not
+    # pre-binding ($this reads as unbound in BIND and BOUND, and SELECT * loses it).
+    values = " ".join(str(node) for node in focus)
+    return _rows(store, check.query.replace(check.target, f"VALUES ?this {{ {values} }}", 1))
 
 
-def _check_results(store: pyoxigraph.Store, check: Check, nodes: list[object] | None = None) -> list[Result]:
+def _check_results(
+    store: pyoxigraph.Store, check: Check, nodes: list[object] | None, as_written: Mapping[Node, Node]
+) -> list[Result]:
+    """Give the results of ``check``, its values as the data writes them (``as_written``: stored
+    form -> written form), which the value tests and messages see too."""
     names, rows = _solutions(store, check, nodes)
     seen: set[tuple[Node, Node | None, Node | None]] = set()
     results = []
     for row in rows:
         bound = {name: load.to_rdflib(term) for name, term in zip(names, row, strict=True) if term is not None}
+        if as_written:
+            bound = {name: as_written.get(term, term) for name, term in bound.items()}
         focus = bound.get("this")
         if focus is None:
             continue
@@ -222,13 +240,11 @@ def _check_results(store: pyoxigraph.Store, check: Check, nodes: list[object] | 
     return results
 
 
-def _rows(
-    store: pyoxigraph.Store, query: str, substitutions: dict[pyoxigraph.Variable, object] | None = None
-) -> tuple[list[str], list[tuple[object, ...]]]:
+def _rows(store: pyoxigraph.Store, query: str) -> tuple[list[str], list[tuple[object, ...]]]:
     """Give a query's variables and rows, read through at once. Oxigraph's answer object must be
     dropped on the thread that asked: read here, where no Python code runs, no frame that a
     logged warning's traceback keeps alive (rdflib logs ill-typed literals) can carry it away."""
-    solutions = store.query(query, substitutions=substitutions)  # type: ignore[arg-type]
+    solutions = store.query(query)
     assert isinstance(solutions, pyoxigraph.QuerySolutions)
     names = [variable.value for variable in solutions.variables]
     return names, [tuple(row) for row in solutions]
@@ -435,7 +451,7 @@ class _Compiler:
                 raise UnsupportedError("a SPARQL target with its own PREFIX or BASE")
             self.declare(custom)
             parts.append(select)
-        if (shape, RDF.type, RDFS.Class) in self.g:  # a shape that is a class targets its instances
+        if _is_class(self.g, shape):  # a shape that is a class targets its instances
             parts.append(f"?this {_SUBCLASS_PATH} {self.term(shape)} .")
         union = " UNION ".join(f"{{ {part} }}" for part in parts)
         return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
@@ -552,9 +568,11 @@ class _Compiler:
     # --- terms ----------------------------------------------------------------------------------
 
     def refuse_unknown(self, shape: Node) -> None:
-        if self.literals_rewritten and any((shape, c, None) in self.g for c in (SH.datatype, SH["in"], SH.hasValue)):
+        rewriting = (SH.datatype, SH["in"], SH.hasValue, SH.minLength, SH.maxLength)
+        if self.literals_rewritten and any((shape, c, None) in self.g for c in rewriting):
             raise UnsupportedError(
-                "sh:datatype, sh:in or sh:hasValue, and the data holds literals the store writes in another form"
+                "sh:datatype, sh:in, sh:hasValue or a length, and the data holds literals the store writes "
+                "in another form"
             )
         known = _METADATA | _TARGETS | {
             SH.path, SH.property, SH.sparql, SH["class"], SH.datatype, SH.nodeKind, SH.minLength, SH.maxLength,

@@ -153,6 +153,8 @@ def validate_in_store(
     triples = len(store)
     set_aside = integrity.redefinitions_in(store)
     rewritten = _rewritten_literals(data.literals) if engine is Engine.SPARQL else _NOTHING_REWRITTEN
+    if rewritten.merged and len(set(data.quads)) > triples:
+        rewritten = replace(rewritten, statements_merged=True)
     untrusted = integrity.without(data.quads, set_aside) + _context(as_of)
     extension = integrity.extension_quads(extensions)  # passed on purpose: trusted like the ontology
     entailed: list[integrity.Triple] = []
@@ -272,6 +274,12 @@ class _Rewritten:
 
     as_written: dict[Node, Node]  # stored form -> the one form the data writes it in
     merged: tuple[str, ...] = ()  # values written in two forms that the store keeps as one
+    # and two statements, which differ only in such a value, became one in the store
+    statements_merged: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.as_written or self.merged)
 
 
 _NOTHING_REWRITTEN = _Rewritten({})
@@ -300,8 +308,14 @@ def _rewritten_literals(literals: Iterable[pyoxigraph.Literal]) -> _Rewritten:
         for stored, kept in forms.items()
         if len(kept) == 1 and kept[0] != stored
     }
-    merged = tuple(sorted(" and ".join(f'"{k.value}"' for k in kept) for kept in forms.values() if len(kept) > 1))
+    merged = tuple(sorted(" and ".join(map(_written, kept)) for kept in forms.values() if len(kept) > 1))
     return _Rewritten(as_written, merged)
+
+
+def _written(literal: pyoxigraph.Literal) -> str:
+    datatype = literal.datatype.value
+    kind = datatype.removeprefix(str(XSD))
+    return f'"{literal.value}"' + (f"^^xsd:{kind}" if kind != datatype else f"^^<{datatype}>")
 
 
 def _results(
@@ -314,22 +328,17 @@ def _results(
 ) -> tuple[list[shacl_sparql.Result], tuple[str, ...]]:
     """Give the validation results of ``working``: from the shapes translated into SPARQL and run
     on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
-    if rewritten.merged:  # which of the forms a result is about, only pySHACL, on the data as written, knows
-        note = f"all shapes run on pySHACL: the data writes one value in two forms ({rewritten.merged[0]})"
+    if rewritten.statements_merged:  # two statements as written, one in the store: only pySHACL sees both
+        note = (
+            f"all shapes run on pySHACL: the data writes one value in two forms ({rewritten.merged[0]}) "
+            "in statements that differ in nothing else, and the store keeps them as one"
+        )
         return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), (note,)
     if engine is Engine.PYSHACL:
         return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), ()
-    plan = _plan(shapes, bool(rewritten.as_written))
-    results = shacl_sparql.run(working.store, plan, progress)
-    if rewritten.as_written:  # a result names a value as the data writes it, not as the store keeps it
-        results = [
-            replace(
-                result,
-                focus=rewritten.as_written.get(result.focus, result.focus),
-                value=None if result.value is None else rewritten.as_written.get(result.value, result.value),
-            )
-            for result in results
-        ]
+    plan = _plan(shapes, rewritten.any)
+    # a result names a value as the data writes it, not as the store keeps it
+    results = shacl_sparql.run(working.store, plan, progress, as_written=rewritten.as_written)
     if plan.fallback:
         # pySHACL writes into its shapes graph, so it gets a copy, in which the translated shapes
         # lose their targets (not their constraints, which an untranslated shape may use by sh:node)
