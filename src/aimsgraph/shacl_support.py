@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import pyoxigraph
-from rdflib import Literal
+from rdflib import BNode, Literal
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
@@ -52,6 +52,19 @@ def datatype_test(rule: Node) -> Callable[[Node], bool]:
         ):
             return not isinstance(value.value, (str, bytes))
         return True
+
+    return fails
+
+
+def length_test(bound: int, *, longest: bool) -> Callable[[Node], bool]:
+    """sh:minLength (or, ``longest``, sh:maxLength) as pySHACL applies it: on the value's text, as
+    written; a blank node always fails."""
+
+    def fails(value: Node) -> bool:
+        if isinstance(value, BNode):
+            return True
+        length = len(str(value))
+        return length > bound if longest else length < bound
 
     return fails
 
