@@ -24,7 +24,7 @@ from rdflib.term import Node, URIRef
 
 from aimsgraph import assets, load, reason
 from aimsgraph.model import Inference
-from aimsgraph.shacl_sparql import Result
+from aimsgraph.shacl_run import Result
 
 RULE = "DataRedefinesTerms"
 SHAPE = URIRef(f"https://w3id.org/aimsgraph/shapes#{RULE}")

@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, enrich, integrity, load, shacl, shacl_sparql, sparql
+from aimsgraph import assets, enrich, integrity, load, shacl, shacl_run, shacl_sparql, sparql
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import InputError, ShapesError, UsageError
 from aimsgraph.formats import RdfFormat
@@ -325,7 +325,7 @@ def _results(
     progress: Progress | None = None,
     *,
     rewritten: _Rewritten = _NOTHING_REWRITTEN,
-) -> tuple[list[shacl_sparql.Result], tuple[str, ...]]:
+) -> tuple[list[shacl_run.Result], tuple[str, ...]]:
     """Give the validation results of ``working``: from the shapes translated into SPARQL and run
     on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
     if rewritten.statements_merged:  # two statements as written, one in the store: only pySHACL sees both
@@ -338,7 +338,7 @@ def _results(
         return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), ()
     plan = _plan(shapes, rewritten.any)
     # a result names a value as the data writes it, not as the store keeps it
-    results = shacl_sparql.run(working.store, plan, progress, as_written=rewritten.as_written)
+    results = shacl_run.run(working.store, plan, progress, as_written=rewritten.as_written)
     if plan.fallback:
         # pySHACL writes into its shapes graph, so it gets a copy, in which the translated shapes
         # lose their targets (not their constraints, which an untranslated shape may use by sh:node)
@@ -351,13 +351,13 @@ def _results(
     return results, notes
 
 
-def _pyshacl_results(report: Graph) -> list[shacl_sparql.Result]:
+def _pyshacl_results(report: Graph) -> list[shacl_run.Result]:
     # Paths are read from the shapes graph later: pySHACL reports the shapes' own path nodes.
     results = []
     for row in report.query(_RESULTS_QUERY):
         focus, path, value, shape, severity, message = row  # type: ignore[misc]
         text = message if isinstance(message, Literal) else None
-        results.append(shacl_sparql.Result(focus, path, value, shape, severity, text))
+        results.append(shacl_run.Result(focus, path, value, shape, severity, text))
     return results
 
 
