@@ -200,7 +200,8 @@ def load(sources: Sequence[SourceFile], progress: Progress | None = None) -> Loa
 def collection_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while millions of objects that form no cycle are
     made (parsed quads): it would otherwise walk them again and again, which at 10,000 AI systems
-    is a third of the parsing time. Reference counting still frees what is dropped."""
+    is a third of the parsing time. Reference counting still frees what is dropped. Nested or on
+    several threads at once, the collector resumes when the pause that stopped it ends."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
