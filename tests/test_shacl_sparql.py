@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from aimsgraph import cli, shacl_sparql
+from aimsgraph import cli_support, shacl_sparql
 from aimsgraph.model import Engine, Finding, ValidationReport
 from aimsgraph.validate import bundled_shapes_graph, validate
 from tests.conftest import EXAMPLES, FIXTURE_AS_OF, ROOT, SHAPE_FIXTURES
@@ -156,14 +156,14 @@ def test_a_long_run_reports_its_progress_and_the_cli_stays_quiet_off_a_terminal(
     assert stages["parse"] == 6  # the example's files
     assert stages["check"] == len(shacl_sparql.compile_shapes(bundled_shapes_graph()).checks)
     assert [done for stage, done, _ in seen if stage == "check"] == list(range(stages["check"]))
-    with cli._progress_shown() as progress:  # pytest's stderr is no terminal
+    with cli_support.progress_shown() as progress:  # pytest's stderr is no terminal
         assert progress is None
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     monkeypatch.setenv("CI", "true")
-    with cli._progress_shown() as progress:
+    with cli_support.progress_shown() as progress:
         assert progress is None
     monkeypatch.delenv("CI")
-    with cli._progress_shown() as progress:
+    with cli_support.progress_shown() as progress:
         assert progress is not None
 
 

@@ -10,28 +10,25 @@ import datetime as dt
 import enum
 import getpass
 import json
-import os
-import shutil
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn
-from rich.progress import Progress as RichProgress
 
 from aimsgraph import __version__, library, load, sparql
 from aimsgraph import baseline as baseline_file
+from aimsgraph import cli_support as support
 from aimsgraph import history as history_log
 from aimsgraph import report as html_report
 from aimsgraph.api import create_app
+from aimsgraph.cli_support import AsOf, DataDir, Extensions, InferenceChoice, InputFormat, Shapes, StoreUrl
 from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps as gap_report
-from aimsgraph.model import Engine, FailOn, Inference, Progress
+from aimsgraph.model import Engine, FailOn
 from aimsgraph.remote_store import Endpoints, RemoteStore
 from aimsgraph.render import ci as ci_render
 from aimsgraph.render import gaps as gaps_render
@@ -45,35 +42,6 @@ from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
 from aimsgraph.validate import validate as validate_aims
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-# Options that several commands share, declared once so that they read and behave alike.
-AsOf = Annotated[
-    str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Judge the AIMS as of this date [default: today].")
-]
-InferenceChoice = Annotated[
-    Inference | None,
-    typer.Option("--inference", help="Entailment computed on a copy of the data first [default: none]."),
-]
-Shapes = Annotated[list[str], typer.Option("--shapes", help="A SHACL file or directory of your own; repeatable.")]
-Extensions = Annotated[
-    list[str],
-    typer.Option(
-        "--extension",
-        metavar="FILE",
-        help="Vocabulary extending aimsgraph's (subclasses of its classes, say), trusted like the ontology; "
-        "the same statements in the data are set aside and reported. Repeatable.",
-    ),
-]
-InputFormat = Annotated[
-    str | None, typer.Option("--input-format", metavar="FORMAT", help="RDF format for stdin and unknown extensions.")
-]
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", metavar="DIR", help="The store's directory [default: .aimsgraph/store].")
-]
-StoreUrl = Annotated[
-    str | None,
-    typer.Option("--store-url", metavar="URL", help="A SPARQL server's base URL, instead of the embedded store."),
-]
 
 app = typer.Typer(
     name="aimsgraph",
@@ -179,10 +147,10 @@ def validate(
     def run() -> int:
         settings = Settings.from_environment(given={"fail_on": fail_on, "inference": inference, "engine": engine})
         threshold = settings.fail_on
-        with _progress_shown() as progress:
+        with support.progress_shown() as progress:
             report = validate_aims(
                 paths,
-                as_of=_date(as_of),
+                as_of=support.as_of_date(as_of),
                 progress=progress,
                 inference=settings.inference,
                 input_format=RdfFormat.from_name(input_format) if input_format else None,
@@ -230,14 +198,14 @@ def gaps(
         settings = Settings.from_environment(given={"inference": inference})
         report = gap_report(
             paths,
-            as_of=_date(as_of),
+            as_of=support.as_of_date(as_of),
             inference=settings.inference,
             input_format=RdfFormat.from_name(input_format) if input_format else None,
             shapes=shapes,
             extensions=extensions,
             engine=settings.engine,
         )
-        sys.stdout.write(gaps_render.render(report, output_format, width=_width()))
+        sys.stdout.write(gaps_render.render(report, output_format, width=support.width()))
         return EXIT_OK
 
     _exit_with(run)
@@ -267,7 +235,7 @@ def query(
     """Run a SPARQL query, from the library or your own file, on AIMS data (with the ontology and catalogues)."""
 
     def run() -> int:
-        definition, paths = _query_and_paths(name, arguments)
+        definition, paths = support.query_and_paths(name, arguments)
         checked = sparql.check(definition.text, source=definition.source, allow_service=allow_service)
         values = library.bind_values(definition, library.parse_assignments(param), today=dt.date.today())
         data = load.load(load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None))
@@ -275,7 +243,9 @@ def query(
         text = sparql.bind(checked, values)
         result = sparql.run(store, text, source=definition.source, lists=definition.lists)
         compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
-        rendered = results_render.render(result, output_format, compact=compact, lists=definition.lists, width=_width())
+        rendered = results_render.render(
+            result, output_format, compact=compact, lists=definition.lists, width=support.width()
+        )
         sys.stdout.write(rendered)
         return EXIT_OK
 
@@ -435,11 +405,11 @@ def report(
     appendix), the SoA, findings and risk register as CSV and XLSX, and with --pdf one PDF."""
 
     def run() -> int:
-        earlier = _json_file(previous) if previous is not None else None
+        earlier = support.json_file(previous) if previous is not None else None
         data = load.load(load.collect(paths))
         engine = Settings.from_environment().engine
         files = html_report.build(
-            data, as_of=_date(as_of), previous=earlier, pdf=pdf, extensions=extensions, engine=engine
+            data, as_of=support.as_of_date(as_of), previous=earlier, pdf=pdf, extensions=extensions, engine=engine
         )
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -458,48 +428,6 @@ def report(
     _exit_with(run)
 
 
-def _json_file(path: Path) -> dict[str, object]:
-    """Give the JSON object in ``path``.
-
-    :raises UsageError: it cannot be read or is not a JSON object.
-    """
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path}: not JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise UsageError(f"{path}: not a JSON object")
-    return document
-
-
-def _query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.QueryDefinition, list[str]]:
-    if name is not None:
-        definition = library.find(name)
-        paths = arguments
-    else:
-        file = Path(arguments[0])
-        if file.suffix != ".rq":
-            raise UsageError(f"{arguments[0]}: give a query file ending in .rq first, or --name ID")
-        try:
-            text = file.read_bytes().decode("utf-8")
-        except OSError as error:
-            raise UsageError(f"{arguments[0]}: cannot read: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"{arguments[0]}: is not UTF-8 text") from None
-        definition = library.parse_definition(text, source=arguments[0])
-        paths = arguments[1:]
-    if not paths:
-        raise UsageError("no data: give at least one file, directory or '-' after the query")
-    return definition, paths
-
-
-def _width() -> int:
-    """Give the table width: the terminal's, or a wide page when the output goes to a file or pipe."""
-    return shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 200
-
-
 def _outputs(assignments: list[str]) -> list[tuple[OutputFormat, str]]:
     """Give the ``FORMAT=FILE`` pairs of ``--output``.
 
@@ -516,34 +444,6 @@ def _outputs(assignments: list[str]) -> list[tuple[OutputFormat, str]]:
             known = ", ".join(f.value for f in OutputFormat)
             raise UsageError(f"--output {assignment!r}: unknown format {name!r} (known: {known})") from None
     return pairs
-
-
-@contextmanager
-def _progress_shown() -> Iterator[Progress | None]:
-    """Show how a long validation is going (files parsed, shapes checked) on a terminal; stay
-    quiet when standard error is not one, or under CI, whose logs a progress bar only litters."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
-        yield None
-        return
-    labels = {"parse": "parsing files", "check": "checking shapes"}
-    with RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
-            bar.update(tasks[stage], completed=done + 1, total=total)
-
-        yield update
-
-
-def _date(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return library.parse_date(text)
-    except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date in the form YYYY-MM-DD") from None
 
 
 def _exit_with(action: Callable[[], int]) -> None:
