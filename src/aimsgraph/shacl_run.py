@@ -9,9 +9,10 @@ the store rewrote given back as the data writes them.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pyoxigraph
 from rdflib import Literal
@@ -25,7 +26,7 @@ from aimsgraph.shacl_sparql import Check, Plan
 _MAX_THREADS = 8
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     """One validation result, in the terms pySHACL's report uses."""
 
@@ -46,9 +47,21 @@ def run(
 ) -> list[Result]:
     """Run every check of ``plan`` on ``store`` (its default graph holds the data to validate);
     ``as_written`` gives the literals the store keeps in another form as the data writes them.
+    The results come in the plan's order."""
+    return [result for results in run_each(store, plan, progress, as_written=as_written) for result in results]
+
+
+def run_each(
+    store: pyoxigraph.Store,
+    plan: Plan,
+    progress: Progress | None = None,
+    *,
+    as_written: Mapping[Node, Node] | None = None,
+) -> list[list[Result]]:
+    """Give the results of each check of ``plan`` (see :func:`run`).
 
     The checks run on as many threads as there are cores to use: Oxigraph lets go of Python's lock
-    while it evaluates a query, so they really run side by side. The results come in the plan's order.
+    while it evaluates a query, so they really run side by side.
     """
     workers = max(1, min(len(os.sched_getaffinity(0)), _MAX_THREADS))
     written = as_written or {}
@@ -72,7 +85,76 @@ def run(
             found[i] = results
     finally:  # on an error or Ctrl-C, the checks not yet started are dropped, not waited for
         pool.shutdown(wait=True, cancel_futures=True)
-    return [result for i in range(len(plan.checks)) for result in found[i]]
+    return [found[i] for i in range(len(plan.checks))]
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """The focus nodes (Oxigraph terms) to run a check on again, and how far the query may be narrowed.
+
+    ``deep``: the check's sub-SELECTs that give ?this may be narrowed too (not if one is inside
+    another that does not give it: that ?this is not the focus node). ``also``: for a variable
+    other than ?this, the only values it can take in a row on those nodes, for the sub-SELECTs
+    that give it (which Oxigraph evaluates in full before any join).
+    """
+
+    focus: Collection[object]
+    deep: bool = True
+    also: Mapping[str, Collection[object]] = field(default_factory=dict)
+
+
+def rerun(store: pyoxigraph.Store, checks: Sequence[tuple[Check, Narrowing]]) -> list[list[Result]]:
+    """Give the results of each check on the focus nodes given with it, on as many threads as
+    :func:`run` uses: how a re-validation checks again what a change may affect."""
+    workers = max(1, min(len(os.sched_getaffinity(0)), _MAX_THREADS, len(checks)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="aimsgraph-check") as pool:
+        return list(pool.map(lambda pair: _results_on(store, *pair), checks))
+
+
+def _results_on(store: pyoxigraph.Store, check: Check, narrowing: Narrowing) -> list[Result]:
+    focus = narrowing.focus
+    if not focus:
+        return []
+    if any(not isinstance(node, pyoxigraph.NamedNode) for node in focus):
+        # a blank node would be a variable in a query: the check runs on every node, and the
+        # results on the others are dropped
+        wanted = {load.to_rdflib(node) for node in focus}
+        return [result for result in _check_results(store, check, None, {}) if result.focus in wanted]
+    values = {
+        name: f"VALUES ?{name} {{ {' '.join(str(value) for value in values)} }}"
+        for name, values in {**narrowing.also, "this": focus}.items()
+        if all(isinstance(value, pyoxigraph.NamedNode | pyoxigraph.Literal) for value in values)
+    }
+    query = check.query
+    if check.target is not None and check.target_for_few is not None:
+        query = query.replace(check.target, check.target_for_few, 1)
+    query = narrowed(query, values, deep=narrowing.deep)
+    return _check_results(store, replace(check, query=query, target=None, focus_query=None), None, {})
+
+
+# the top-level SELECT (not in a prefix's IRI), and a sub-SELECT with the variable it gives first
+_TOP_SELECT = re.compile(r"(?:^|\s)SELECT\b[^{]*\{", re.IGNORECASE)
+_SUB_SELECT = re.compile(r"\{\s*SELECT\s+(?:DISTINCT\s+|REDUCED\s+)?[$?](\w+)\b[^{]*?WHERE\s*\{", re.IGNORECASE)
+_SLICED = re.compile(r"\b(?:LIMIT|OFFSET)\b", re.IGNORECASE)
+
+
+def narrowed(query: str, values: Mapping[str, str], *, deep: bool = True) -> str:
+    """Give ``query`` with the VALUES clauses of ``values`` (by variable; ?this is the focus node):
+    ?this's joined first in the query's own group, and each joined first in the sub-SELECTs that
+    give its variable first, which Oxigraph would otherwise evaluate on every node before the
+    join. A sub-SELECT gives the same rows for those values either way, unless it is cut by LIMIT
+    or OFFSET (with either anywhere, only the top is narrowed) or binds the variable itself (AS)."""
+    top = _TOP_SELECT.search(query)
+    assert top is not None, "a check is a SELECT query"
+    inserts = [(top.end(), values["this"])]
+    if deep and not _SLICED.search(query):
+        for found in _SUB_SELECT.finditer(query, top.end()):
+            name = found.group(1)
+            if name in values and not re.search(rf"\bAS\s+[$?]{name}\b", query, re.IGNORECASE):
+                inserts.append((found.end(), values[name]))
+    for at, clause in sorted(inserts, reverse=True):
+        query = query[:at] + f" {clause} " + query[at:]
+    return query
 
 
 def _focus_nodes(store: pyoxigraph.Store, query: str) -> list[object]:

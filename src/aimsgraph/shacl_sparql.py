@@ -70,6 +70,11 @@ _AS_WRITTEN = (SH.datatype, SH["in"], SH.hasValue, SH.minLength, SH.maxLength, S
 _COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
 
 
+_SELECT_FOR_FEW = URIRef("https://w3id.org/aimsgraph/ns#selectForFew")
+# how a target group opens: a re-validation puts the focus nodes it wants right after
+TARGET_OPENING = "{ SELECT DISTINCT ?this WHERE {"
+
+
 @dataclass(frozen=True)
 class Check:
     """One constraint of one shape as a query: each row is a validation result.
@@ -89,10 +94,11 @@ class Check:
     # a test on each value that SPARQL cannot make as pySHACL does (lexical forms, Python regexes):
     # the query gives the candidates, and only those failing it are results
     fails: Callable[[Node], bool] | None = None
-    # for a shape with only SPARQL targets: the query of its focus nodes, and the target group in
-    # ``query``, which ``run`` replaces with those nodes
+    # the target group in ``query`` (it opens with TARGET_OPENING); for a shape with only SPARQL
+    # targets, the query of its focus nodes, which ``run`` puts in the target's place
     focus_query: str | None = None
     target: str | None = None
+    target_for_few: str | None = None  # the same target, quick on given focus nodes (aims:selectForFew)
 
 
 @dataclass(frozen=True)
@@ -170,16 +176,21 @@ class _Compiler:
         # every query of the shape is written with the prefixes its SPARQL parts declare
         header = self.header()
         checks = [replace(check, query=header + check.query) for check in checks]
+        # where the target is, for a re-validation to give the focus nodes it wants checked
+        for_few = self.target(shape, for_few=True)
+        checks = [
+            replace(check, target=target, target_for_few=None if for_few == target else for_few)
+            if check.query.count(target) == 1
+            else check
+            for check in checks
+        ]
         if self.g.value(shape, SH.target) is not None and not any(
             (shape, target, None) in self.g for target in _PLAIN_TARGETS
         ):
             # A SPARQL target is evaluated once, and its (usually few) focus nodes handed to each
             # check, rather than joined into every check, which then scans for all of them.
             focus = header + f"SELECT DISTINCT ?this WHERE {{ {target} }}"
-            checks = [
-                replace(check, focus_query=focus, target=target) if check.query.count(target) == 1 else check
-                for check in checks
-            ]
+            checks = [replace(check, focus_query=focus) if check.target is not None else check for check in checks]
         for check in checks:
             try:  # on an empty store: only whether Oxigraph reads it
                 pyoxigraph.Store().query(check.query)
@@ -312,8 +323,9 @@ class _Compiler:
     def header(self) -> str:
         return "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in sorted(self.namespaces.items()))
 
-    def target(self, shape: Node) -> str:
-        """A group pattern binding ?this to each focus node of ``shape``, each once."""
+    def target(self, shape: Node, *, for_few: bool = False) -> str:
+        """A group pattern binding ?this to each focus node of ``shape``, each once; ``for_few``:
+        with each SPARQL target's aims:selectForFew where it has one (quick on given nodes)."""
         parts = []
         for cls in self.g.objects(shape, SH.targetClass):
             parts.append(f"?this {_SUBCLASS_PATH} {self.term(cls)} .")
@@ -327,6 +339,8 @@ class _Compiler:
             if (custom, RDF.type, SH.SPARQLTarget) not in self.g or self.g.value(custom, SH.select) is None:
                 raise UnsupportedError("a target other than a SPARQL target")
             select = str(self.g.value(custom, SH.select))
+            if for_few and self.g.value(custom, _SELECT_FOR_FEW) is not None:
+                select = str(self.g.value(custom, _SELECT_FOR_FEW))
             code = support.code(select)
             # It goes in as a sub-SELECT, where a prologue cannot stand. (Its own sub-SELECTs are
             # fine: nothing is pre-bound in a target, so joining changes nothing.)
@@ -337,7 +351,7 @@ class _Compiler:
         if _is_class(self.g, shape):  # a shape that is a class targets its instances
             parts.append(f"?this {_SUBCLASS_PATH} {self.term(shape)} .")
         union = " UNION ".join(f"{{ {part} }}" for part in parts)
-        return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
+        return f"{TARGET_OPENING} {union} }} }}"
 
     # --- constraints on value nodes ---------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -20,11 +19,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, enrich, integrity, load, shacl, shacl_run, shacl_sparql, sparql
+from aimsgraph import assets, enrich, findings, integrity, load, shacl, shacl_run, shacl_sparql, sparql
 from aimsgraph.catalog import Catalog
 from aimsgraph.errors import InputError, ShapesError, UsageError
+from aimsgraph.findings import rules_of
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import Engine, Finding, Inference, Progress, Severity, ValidationReport
+from aimsgraph.model import Engine, Inference, Progress, Severity, ValidationReport
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
@@ -55,20 +55,6 @@ SELECT ?focus ?path ?value ?shape ?severity ?message WHERE {
     OPTIONAL { ?result sh:value ?value . }
     OPTIONAL { ?result sh:resultMessage ?message . }
 }"""
-
-
-@dataclass(frozen=True)
-class Rule:
-    """The metadata a shape carries: its id, title, the requirements it enforces and how to fix it."""
-
-    id: str
-    title: str
-    enforces: tuple[str, ...]
-    remediation: str
-    systemic: bool = False  # a violation means a required element is missing altogether
-    # A nested shape without a message of its own speaks with its owner's (pySHACL would make up
-    # a technical one, "Less than 1 values on ...", and the SPARQL engine none).
-    inherited_message: str | None = None
 
 
 def validate(
@@ -149,6 +135,56 @@ def validate_in_store(
     """Give the validation report of already loaded AIMS data, and the store the shapes ran on:
     the data less what redefines our terms, with the ontology, catalogues, extensions and the
     validation context, closed under ``inference``. What the gap queries must see is in it."""
+    validation = validation_of(
+        data,
+        as_of=as_of,
+        inference=inference,
+        shapes=shapes,
+        bundled_shapes=bundled_shapes,
+        extensions=extensions,
+        engine=engine,
+        progress=progress,
+    )
+    return validation.report(), validation.context.store
+
+
+@dataclass
+class Validation:
+    """What a validation leaves behind, so that a change to the data can be checked again
+    without starting over (see ``incremental``)."""
+
+    context: findings.Context
+    plan: shacl_sparql.Plan | None  # None: the shapes ran on pySHACL alone
+    each: list[list[shacl_run.Result]]  # the results of each of the plan's checks
+    other: list[shacl_run.Result]  # those of shapes left to pySHACL, and of the statements set aside
+    notes: tuple[str, ...]
+    triples: int
+    made: findings.Made
+    # why a change cannot be validated on its own (None: it can)
+    not_incremental: str | None
+
+    @property
+    def results(self) -> list[shacl_run.Result]:
+        return [result for results in self.each for result in results] + self.other
+
+    def report(self) -> ValidationReport:
+        """Give the report of the results as they stand, making findings only for new results."""
+        return findings.report(self.context, self.results, triples=self.triples, notes=self.notes, made=self.made)
+
+
+@load.collection_paused()
+def validation_of(
+    data: load.LoadedData,
+    *,
+    as_of: dt.date,
+    inference: Inference = Inference.NONE,
+    shapes: Sequence[str] = (),
+    bundled_shapes: bool = True,
+    extensions: Sequence[str] = (),
+    engine: Engine = Engine.SPARQL,
+    progress: Progress | None = None,
+) -> Validation:
+    """Validate already loaded AIMS data, keeping what a re-validation needs (see :func:`validate_in_store`)."""
     shacl.check_rdflib_plugins()
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
     # One store: the data alone first (what redefines our terms, how many triples, whether Oxigraph
@@ -171,72 +207,19 @@ def validate_in_store(
         trusted = bundled_knowledge() + load.to_graph(extension)
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
-    results, notes = _results(working, shapes_graph, engine, progress, rewritten=rewritten)
-    results += integrity.results(set_aside, shapes_graph, entailed=entailed)
-    rules = _rules(shapes_graph)
-    catalog = bundled_catalog()
-    with ThreadPoolExecutor(1, thread_name_prefix="aimsgraph-systems") as pool:
-        # Oxigraph, which lets go of Python's lock, finds the findings' AI systems meanwhile
-        systems_of = pool.submit(enrich.ai_systems, working.store, [result.focus for result in results])
-        data.locate(str(result.focus) for result in results if isinstance(result.focus, URIRef))
-        systems = systems_of.result()
-    findings = []
-    for result in results:
-        focus, path, value, shape, severity, message = (
-            result.focus,
-            result.path,
-            result.value,
-            result.shape,
-            result.severity,
-            result.message,
-        )
-        rule = rules.get(shape) or Rule(enrich.local_id(shape), "", (), "")
-        if value == focus:  # pySHACL reports $this as the value of a SPARQL constraint that binds none
-            value = None
-        named = [str(value)] if isinstance(value, URIRef) else []
-        system = systems.get(focus)
-        findings.append(
-            Finding(
-                rule=rule.id,
-                rule_title=rule.title,
-                severity=_SEVERITIES.get(severity, Severity.VIOLATION),
-                message=rule.inherited_message
-                or (str(message) if message is not None else rule.title or f"Does not meet {rule.id}."),
-                focus_node=enrich.term_text(focus),
-                path=enrich.path_text(shapes_graph, path) if path is not None else None,
-                value=enrich.term(value) if value is not None else None,
-                requirements=catalog.resolve(specific=named, general=list(rule.enforces)),
-                remediation=rule.remediation,
-                systemic=rule.systemic,
-                location=data.location(
-                    str(focus), enrich.written_predicate(shapes_graph, working.store, focus, path, value)
-                )
-                if isinstance(focus, URIRef)
-                else None,
-                ai_system=str(system[0]) if system else None,
-                ai_system_label=system[1] if system else None,
-                focus_label=enrich.label(working.store, focus),
-            )
-        )
-    findings.sort(key=lambda f: f.sort_key)
-    findings, unused_waivers = enrich.apply_waivers(working.store, findings, as_of)
-    active = [f for f in findings if f.suppressed is None]
-    counts = {severity: sum(1 for f in active if f.severity is severity) for severity in Severity}
-    report = ValidationReport(
-        as_of=as_of,
-        sources=tuple(data.sources),
-        findings=tuple(findings),
-        triples=triples,
-        shapes=len({rule.id for rule in rules.values()}),
-        inference=inference,
-        counts=counts,
-        prefixes=tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())),
-        checked_requirements=enrich.examined(working.store, shapes_graph, rules),
-        suppressed=len(findings) - len(active),
-        unused_waivers=unused_waivers,
-        engine_notes=notes,
+    plan, each, other, notes = _results_each(working, shapes_graph, engine, progress, rewritten=rewritten)
+    other += integrity.results(set_aside, shapes_graph, entailed=entailed)
+    context = findings.Context(
+        data, working.store, shapes_graph, rules_of(shapes_graph), bundled_catalog(), as_of, inference, BUILTIN_PREFIXES
     )
-    return report, working.store
+    why = (
+        "inference is on" if inference is not Inference.NONE
+        else "the data redefines aimsgraph's terms" if set_aside
+        else "the data writes typed literals in other than canonical form" if rewritten.any
+        else "some shapes run on pySHACL" if plan is None or plan.fallback
+        else None
+    )  # fmt: skip
+    return Validation(context, plan, each, other, notes, triples, findings.Made(), why)
 
 
 @dataclass
@@ -330,19 +313,34 @@ def _results(
     *,
     rewritten: _Rewritten = _NOTHING_REWRITTEN,
 ) -> tuple[list[shacl_run.Result], tuple[str, ...]]:
+    """Give the validation results of ``working``, and notes on how they were found (see :func:`_results_each`)."""
+    _, each, other, notes = _results_each(working, shapes, engine, progress, rewritten=rewritten)
+    return [result for results in each for result in results] + other, notes
+
+
+def _results_each(
+    working: _Working,
+    shapes: Graph,
+    engine: Engine,
+    progress: Progress | None = None,
+    *,
+    rewritten: _Rewritten = _NOTHING_REWRITTEN,
+) -> tuple[shacl_sparql.Plan | None, list[list[shacl_run.Result]], list[shacl_run.Result], tuple[str, ...]]:
     """Give the validation results of ``working``: from the shapes translated into SPARQL and run
-    on Oxigraph, with pySHACL running only those it cannot translate; or all from pySHACL."""
+    on Oxigraph (the plan, and each check's results), with pySHACL running only those it cannot
+    translate (the other results); or all from pySHACL."""
     if rewritten.statements_merged:  # two statements as written, one in the store: only pySHACL sees both
         note = (
             f"all shapes run on pySHACL: the data writes one value in two forms ({rewritten.merged[0]}) "
             "in statements that differ in nothing else, and the store keeps them as one"
         )
-        return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), (note,)
+        return None, [], _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), (note,)
     if engine is Engine.PYSHACL:
-        return _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), ()
+        return None, [], _pyshacl_results(shacl.report_graph(working.graph, shapes + Graph())), ()
     plan = _plan(shapes, rewritten.any)
     # a result names a value as the data writes it, not as the store keeps it
-    results = shacl_run.run(working.store, plan, progress, as_written=rewritten.as_written)
+    each = shacl_run.run_each(working.store, plan, progress, as_written=rewritten.as_written)
+    other: list[shacl_run.Result] = []
     if plan.fallback:
         # pySHACL writes into its shapes graph, so it gets a copy, in which the translated shapes
         # lose their targets (not their constraints, which an untranslated shape may use by sh:node)
@@ -350,9 +348,9 @@ def _results(
         for shape in plan.translated:
             for target in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target):
                 rest.remove((shape, target, None))
-        results += _pyshacl_results(shacl.report_graph(working.graph, rest))
+        other = _pyshacl_results(shacl.report_graph(working.graph, rest))
     notes = tuple(f"{enrich.local_id(shape)} runs on pySHACL: it uses {why}" for shape, why in plan.fallback)
-    return results, notes
+    return plan, each, other, notes
 
 
 def _pyshacl_results(report: Graph) -> list[shacl_run.Result]:
@@ -485,31 +483,3 @@ def _refuse_unsafe_sparql(user: Graph, bundled: Graph, name: str) -> None:
 
 def _declares_shapes(graph: Graph) -> bool:
     return any(graph.triples((None, RDF.type, SH.NodeShape))) or any(graph.triples((None, RDF.type, SH.PropertyShape)))
-
-
-def _rules(shapes: Graph) -> dict[Node, Rule]:
-    """Give each shape's rule metadata; a nested property shape inherits what it lacks from its parent."""
-    enforces, remediation = URIRef(AIMS + "enforces"), URIRef(AIMS + "remediation")
-    systemic = URIRef(AIMS + "systemic")
-    parents = {child: parent for parent, child in shapes.subject_objects(SH.property)}
-    rules: dict[Node, Rule] = {}
-    shape_nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
-    shape_nodes |= set(parents)
-    for shape in shape_nodes:
-        owner = shape
-        while not isinstance(owner, URIRef) or not any(shapes.triples((owner, enforces, None))):
-            if owner not in parents:
-                break
-            owner = parents[owner]
-        label = shapes.value(shape, RDFS.label) or shapes.value(owner, RDFS.label)
-        own_message = shapes.value(shape, SH.message) is not None or shapes.value(shape, SH.sparql) is not None
-        owner_message = shapes.value(owner, SH.message)
-        rules[shape] = Rule(
-            id=enrich.local_id(owner),
-            title=str(label) if label is not None else "",
-            enforces=tuple(sorted(str(o) for o in shapes.objects(owner, enforces))),
-            remediation=str(shapes.value(owner, remediation) or ""),
-            systemic=(owner, systemic, Literal(True)) in shapes,
-            inherited_message=str(owner_message) if owner_message is not None and not own_message else None,
-        )
-    return rules
