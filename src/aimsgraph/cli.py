@@ -18,14 +18,24 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from aimsgraph import __version__, library, load, sparql
+from aimsgraph import __version__, cli_watch, library, load, sparql
 from aimsgraph import baseline as baseline_file
 from aimsgraph import cli_support as support
 from aimsgraph import history as history_log
 from aimsgraph import report as html_report
 from aimsgraph.api import create_app
-from aimsgraph.cli_support import AsOf, DataDir, Extensions, InferenceChoice, InputFormat, Shapes, StoreUrl
-from aimsgraph.errors import AimsgraphError, UsageError
+from aimsgraph.cli_support import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    AsOf,
+    DataDir,
+    Extensions,
+    InferenceChoice,
+    InputFormat,
+    Shapes,
+    StoreUrl,
+)
+from aimsgraph.errors import UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps as gap_report
 from aimsgraph.model import Engine, FailOn
@@ -40,8 +50,6 @@ from aimsgraph.settings import Settings
 from aimsgraph.store import EmbeddedStore, GraphStore
 from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
 from aimsgraph.validate import validate as validate_aims
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 app = typer.Typer(
     name="aimsgraph",
@@ -177,7 +185,10 @@ def validate(
         sys.stdout.write(_RENDERERS[output_format](report, fail_on=threshold))
         return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
+
+
+app.command()(cli_watch.watch)
 
 
 @app.command()
@@ -208,7 +219,7 @@ def gaps(
         sys.stdout.write(gaps_render.render(report, output_format, width=support.width()))
         return EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
 
 
 @app.command()
@@ -249,7 +260,7 @@ def query(
         sys.stdout.write(rendered)
         return EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
 
 
 @app.command()
@@ -263,7 +274,7 @@ def queries() -> None:
             typer.echo(f"  clauses: {' '.join(definition.clauses)}; parameters: {params}\n")
         return EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
 
 
 @app.command(name="load")
@@ -301,7 +312,7 @@ def load_command(
         typer.echo(f"store {settings.store_url or directory}: {len(store.graphs())} graph(s)")
         return EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
 
 
 @app.command()
@@ -324,7 +335,7 @@ def serve(
         uvicorn.run(application, host=address, port=listen_port, log_level="warning")
         return EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
 
 
 @app.command()
@@ -369,7 +380,7 @@ def history(
                 typer.echo(f"the log of {len(records)} change(s) is intact and accounts for the data", err=True)
         return EXIT_FINDINGS if problems else EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
 
 
 def _open_store(directory: Path, store_url: str | None) -> GraphStore:
@@ -425,7 +436,7 @@ def report(
         typer.echo(f"{out / 'index.html'}: {pages} page(s), {len(files) - pages} export(s)")
         return EXIT_OK
 
-    _exit_with(run)
+    support.exit_with(run)
 
 
 def _outputs(assignments: list[str]) -> list[tuple[OutputFormat, str]]:
@@ -444,13 +455,3 @@ def _outputs(assignments: list[str]) -> list[tuple[OutputFormat, str]]:
             known = ", ".join(f.value for f in OutputFormat)
             raise UsageError(f"--output {assignment!r}: unknown format {name!r} (known: {known})") from None
     return pairs
-
-
-def _exit_with(action: Callable[[], int]) -> None:
-    """Run a command body; turn an aimsgraph error into a one-line message and exit code 2."""
-    try:
-        code = action()
-    except AimsgraphError as error:
-        typer.echo(f"aimsgraph: error: {error}", err=True)
-        raise typer.Exit(EXIT_ERROR) from None
-    raise typer.Exit(code)

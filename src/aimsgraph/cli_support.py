@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn
 from rich.progress import Progress as RichProgress
 
 from aimsgraph import library
-from aimsgraph.errors import UsageError
+from aimsgraph.errors import AimsgraphError, UsageError
 from aimsgraph.model import Inference, Progress
 
 # Options that several commands share, declared once so that they read and behave alike.
@@ -120,3 +120,16 @@ def as_of_date(text: str | None) -> dt.date:
         return library.parse_date(text)
     except ValueError:
         raise UsageError(f"--as-of {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def exit_with(action: Callable[[], int]) -> None:
+    """Run a command body; turn an aimsgraph error into a one-line message and exit code 2."""
+    try:
+        code = action()
+    except AimsgraphError as error:
+        typer.echo(f"aimsgraph: error: {error}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    raise typer.Exit(code)

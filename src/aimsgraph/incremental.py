@@ -18,10 +18,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import pyoxigraph
 
 from aimsgraph import assets, dependencies, integrity, load, shacl_run
+from aimsgraph.errors import UsageError
+from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Engine, Inference, Progress, ValidationReport
 from aimsgraph.shacl_sparql import Plan
 from aimsgraph.validate import Validation, _context, _rewritten_literals, bundled_knowledge_quads, validation_of
@@ -243,3 +246,48 @@ def _analyses(plan: Plan) -> tuple[dependencies.Dependencies | None, ...]:
 @lru_cache(maxsize=1)
 def _system_analysis() -> dependencies.Dependencies | None:
     return dependencies.analyse(assets.query_text("internal/ai-system-of.rq"), "node")
+
+
+@dataclass
+class Watched:
+    """The RDF files under some paths, to tell which changed since last asked: by modification
+    time and size, as make does (a file rewritten within the clock's resolution to the same
+    size goes unseen until its next change)."""
+
+    paths: Sequence[str]
+    input_format: RdfFormat | None = None
+    _known: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def sources(self) -> list[load.SourceFile]:
+        """Give every file, read, and remember how each stands.
+
+        :raises UsageError: a path is missing or holds no RDF file, or a file cannot be read.
+        """
+        sources = []
+        for path, rdf_format in load.rdf_files(self.paths, input_format=self.input_format):
+            self._known[str(path)] = _stamp(path)
+            sources.append(load.read(path, rdf_format))
+        return sources
+
+    def changes(self) -> tuple[list[load.SourceFile], list[str]]:
+        """Give the files new or changed since last asked, read, and the names of those gone.
+
+        :raises UsageError: a path is missing or holds no RDF file any more.
+        """
+        changed, now = [], {}
+        for path, rdf_format in load.rdf_files(self.paths, input_format=self.input_format):
+            name = str(path)
+            try:
+                now[name] = _stamp(path)
+                if self._known.get(name) != now[name]:
+                    changed.append(load.read(path, rdf_format))
+            except (OSError, UsageError):  # removed or being replaced meanwhile: seen next time
+                now.pop(name, None)
+        gone = [name for name in self._known if name not in now]
+        self._known = now
+        return changed, gone
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size

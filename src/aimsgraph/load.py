@@ -235,20 +235,33 @@ def collect(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> l
             rdf_format = input_format or RdfFormat.TURTLE
             sources.append(SourceFile("<stdin>", sys.stdin.buffer.read(), rdf_format, "urn:aimsgraph:stdin#"))
             continue
+        sources.extend(read(path, file_format) for path, file_format in rdf_files([raw], input_format=input_format))
+    return sources
+
+
+def rdf_files(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> list[tuple[Path, RdfFormat]]:
+    """Give the RDF files named by ``paths`` (files, or directories searched recursively), with
+    their formats, without reading them.
+
+    :raises UsageError: a path does not exist, a directory holds no RDF file, or a file's format
+        cannot be told from its extension.
+    """
+    found: list[tuple[Path, RdfFormat]] = []
+    for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise UsageError(f"{raw}: no such file or directory")
         if path.is_dir():
-            found = list(_walk(path))
-            if not found:
+            files = [(file, input_format or RdfFormat.from_path(file)) for file in _walk(path)]
+            if not files:
                 raise UsageError(f"{raw}: directory holds no RDF file (.ttl, .trig, .nt, .nq, .jsonld, .rdf, .owl)")
-            sources.extend(_read(file, input_format or RdfFormat.from_path(file)) for file in found)
+            found.extend((file, file_format) for file, file_format in files if file_format is not None)
         else:
             file_format = input_format or RdfFormat.from_path(path)
             if file_format is None:
                 raise UsageError(f"{raw}: cannot tell the RDF format from the extension; use --input-format")
-            sources.append(_read(path, file_format))
-    return sources
+            found.append((path, file_format))
+    return found
 
 
 def _walk(directory: Path) -> Iterable[Path]:
@@ -267,9 +280,11 @@ def _walk(directory: Path) -> Iterable[Path]:
                 yield candidate
 
 
-def _read(path: Path, rdf_format: RdfFormat | None) -> SourceFile:
-    if rdf_format is None:  # _walk only yields files with a known extension
-        raise UsageError(f"{path}: cannot tell the RDF format from the extension; use --input-format")
+def read(path: Path, rdf_format: RdfFormat) -> SourceFile:
+    """Read one RDF file (not yet parsed).
+
+    :raises UsageError: it cannot be read.
+    """
     try:
         content = path.read_bytes()
     except OSError as error:

@@ -36,7 +36,7 @@ def render(report: ValidationReport, *, fail_on: FailOn) -> str:
             for finding in clause_findings:
                 lines.extend(_finding_lines(finding, compact))
         lines.append("")
-    lines.append(_summary(report, fail_on))
+    lines.append(summary(report, fail_on))
     return "\n".join(lines) + "\n"
 
 
@@ -87,7 +87,7 @@ def _finding_lines(finding: Finding, compact: Compact) -> list[str]:
     return lines
 
 
-def _summary(report: ValidationReport, fail_on: FailOn) -> str:
+def summary(report: ValidationReport, fail_on: FailOn) -> str:
     counts = ", ".join(f"{report.counts.get(s, 0)} {s.label}" for s in sorted(Severity, reverse=True))
     if report.conforms:
         return f"Conforms: no findings ({counts})."
@@ -96,3 +96,20 @@ def _summary(report: ValidationReport, fail_on: FailOn) -> str:
     if report.unused_waivers:
         apart += f"; {len(report.unused_waivers)} waiver(s) accepted nothing: {', '.join(report.unused_waivers)}"
     return f"{len(report.findings)} finding(s): {counts}{apart}. Result: {verdict} (--fail-on {fail_on.value})."
+
+
+def changes(before: ValidationReport, after: ValidationReport, *, fail_on: FailOn, heading: str) -> str:
+    """Give what a re-validation changed: the new findings in full, the resolved ones a line each
+    (told apart by fingerprint: rule, focus node, path and value), then the new summary."""
+    compact = compactor(after.prefixes)
+    old = {finding.fingerprint for finding in before.findings}
+    now = {finding.fingerprint for finding in after.findings}
+    new = [finding for finding in after.findings if finding.fingerprint not in old]
+    resolved = [finding for finding in before.findings if finding.fingerprint not in now]
+    lines = [f"{heading}: {len(new)} new, {len(resolved)} resolved"]
+    for finding in new:
+        lines.extend(_finding_lines(finding, compact))
+    for finding in resolved:
+        lines.append(f"    resolved  {finding.message} (rule {finding.rule}, focus {compact(finding.focus_node)})")
+    lines.append(summary(after, fail_on))
+    return "\n".join(lines) + "\n"
