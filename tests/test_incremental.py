@@ -321,3 +321,29 @@ def test_watch_prints_what_a_change_raised_and_resolved_and_stops_on_ctrl_c(tmp_
         assert watcher.wait(timeout=30) == 0
     finally:
         watcher.kill()
+
+
+def test_a_statement_two_files_make_stays_until_both_drop_it() -> None:
+    session, files = _session_on_example()
+    systems = files["systems.ttl"]
+    owner = next(line for line in systems.content.decode().splitlines() if "aims:accountableOwner" in line)
+    subject = "kst:sys-credit-scoring"
+    twice = load.SourceFile(
+        "twice.ttl",
+        (
+            "@prefix kst: <https://kestrel.example/aims/> .\n@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
+            f"{subject} {owner.strip().rstrip(';').rstrip()} .\n"
+        ).encode(),
+        RdfFormat.TURTLE,
+        "file:///",
+    )
+    before = session.update([twice])
+    assert session.last.added == 0  # the store already had it
+    dropped = session.update([_with(systems, owner, "")])
+    assert session.last.removed == 0
+    assert {f.fingerprint for f in dropped.findings} == {f.fingerprint for f in before.findings}
+    both = session.update([], removed=["twice.ttl"])
+    assert session.last.removed == 1
+    assert any(f.rule == "AISystemAccountableOwner" for f in both.findings)
+    without = [_with(systems, owner, ""), *(f for name, f in files.items() if name != "systems.ttl")]
+    assert _key(both) == _key(validate_loaded(load.load(without), as_of=AS_OF))

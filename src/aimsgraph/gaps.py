@@ -134,6 +134,13 @@ def gaps_loaded(
     validation, store = validate_in_store(
         data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
     )
+    return gaps_of(validation, store)
+
+
+def gaps_of(validation: ValidationReport, store: pyoxigraph.Store) -> GapReport:
+    """Give the gap report of a validation, from the store it ran on (as :func:`validate_in_store`
+    or an incremental session leaves it)."""
+    as_of = validation.as_of
     coverage_rows = _select(store, "clause-coverage", as_of)
     readiness_rows = _select(store, "audit-readiness", as_of)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph
 
 from aimsgraph import assets, dependencies, integrity, load, shacl_run
+from aimsgraph import gaps as gaps_module
 from aimsgraph.errors import UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Engine, Inference, Progress, ValidationReport
@@ -56,9 +57,11 @@ class Session:
     engine: Engine = Engine.SPARQL
     _data: load.LoadedData = field(default_factory=load.LoadedData)
     _validation: Validation | None = None
-    _counts: Counter[Triple] = field(default_factory=Counter)  # how many sources state each triple
+    # how many more sources than one state a triple, for the few that more than one states
+    _repeated: Counter[Triple] = field(default_factory=Counter)
     _trusted: frozenset[Triple] = frozenset()  # the ontology, catalogues, extensions and context
     last: Update = field(default_factory=Update)
+    report: ValidationReport | None = None  # as of the last open or update
 
     def open(self, sources: Sequence[load.SourceFile], progress: Progress | None = None) -> ValidationReport:
         """Validate ``sources`` in full and keep what a re-validation needs.
@@ -105,7 +108,15 @@ class Session:
         touched = _touched(view, changed_triples, before, self._data)
         validation.made.forget({load.to_rdflib(node) for node in touched | stale})
         validation.triples += len(added) - len(gone)
-        return validation.report()
+        self.report = validation.report()
+        return self.report
+
+    def gaps(self) -> gaps_module.GapReport:
+        """Give the gap report of the data as it stands, from the session's store (the coverage
+        queries run in full; the findings are the session's)."""
+        assert self._validation is not None, "open the session first"
+        assert self.report is not None
+        return gaps_module.gaps_of(self.report, self._validation.context.store)
 
     def _full(self, progress: Progress | None = None) -> ValidationReport:
         self._validation = validation_of(
@@ -118,45 +129,46 @@ class Session:
             engine=self.engine,
             progress=progress,
         )
-        self._counts = Counter((q.subject, q.predicate, q.object) for q in self._data.quads)
+        self._repeated = Counter()
+        if len(self._data.quads) > self._validation.triples:  # some triple is stated more than once
+            counts = Counter((q.subject, q.predicate, q.object) for q in self._data.quads)
+            self._repeated = Counter({triple: n - 1 for triple, n in counts.items() if n > 1})
         self._trusted = frozenset(
             (q.subject, q.predicate, q.object)
             for q in (*bundled_knowledge_quads(), *_context(self.as_of), *integrity.extension_quads(self.extensions))
         )
-        return self._validation.report()
+        self.report = self._validation.report()
+        return self.report
 
     def _apply(self, before: dict[str, list[pyoxigraph.Quad]]) -> tuple[list[pyoxigraph.Quad], list[pyoxigraph.Quad]]:
-        """Bring the store up to date with the sources now read; give the triples added and removed
-        (a triple another source still states stays)."""
-        counts = self._counts
-        added: list[pyoxigraph.Quad] = []
-        gone: list[pyoxigraph.Quad] = []
-        for name, old in before.items():
-            for quad in set(old):
-                key = (quad.subject, quad.predicate, quad.object)
-                counts[key] -= 1
-                if counts[key] == 0:
-                    del counts[key]
-                    gone.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
-            for quad in set(self._data.quads_of(name)):
-                key = (quad.subject, quad.predicate, quad.object)
-                counts[key] += 1
-                if counts[key] == 1:
-                    added.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object))
-        added_keys = {(q.subject, q.predicate, q.object) for q in added}
-        # a triple that moved from one source to another is neither
-        moved = [q for q in gone if (q.subject, q.predicate, q.object) in added_keys]
-        if moved:
-            kept = {(q.subject, q.predicate, q.object) for q in moved}
-            gone = [q for q in gone if (q.subject, q.predicate, q.object) not in kept]
-            added = [q for q in added if (q.subject, q.predicate, q.object) not in kept]
+        """Bring the store up to date with the sources now read, one after another; give the
+        triples the data gained and lost (a triple another source still states stays)."""
         assert self._validation is not None
-        store = self._validation.context.store
-        for quad in gone:
-            if (quad.subject, quad.predicate, quad.object) not in self._trusted:  # the ontology's own stay
-                store.remove(quad)
-        store.extend(added)
-        return added, gone
+        store, repeated = self._validation.context.store, self._repeated
+        added: dict[Triple, pyoxigraph.Quad] = {}
+        gone: dict[Triple, pyoxigraph.Quad] = {}
+        for name, old in before.items():
+            was = {(q.subject, q.predicate, q.object) for q in old}
+            now = {(q.subject, q.predicate, q.object) for q in self._data.quads_of(name)}
+            for triple in was - now:
+                if repeated[triple] > 0:
+                    repeated[triple] -= 1
+                    continue
+                quad = pyoxigraph.Quad(*triple)
+                if triple not in self._trusted:  # the ontology's own stay
+                    store.remove(quad)
+                if added.pop(triple, None) is None:  # moved from one source to another: neither
+                    gone[triple] = quad
+            for triple in now - was:
+                quad = pyoxigraph.Quad(*triple)
+                # (a statement the ontology also makes counts as the data's first)
+                if quad in store and triple not in self._trusted and triple not in gone:
+                    repeated[triple] += 1
+                    continue
+                store.add(quad)
+                if gone.pop(triple, None) is None:
+                    added[triple] = quad
+        return list(added.values()), list(gone.values())
 
     def _rerun(self, validation: Validation, view: dependencies.View, changed: list[pyoxigraph.Quad]) -> set[object]:
         """Run again each check the change may affect, on the focus nodes it may affect; give the
