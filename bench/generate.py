@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -240,6 +241,18 @@ def _evidence(
     )
     out.add(evidence, t("attributedTo"), rng.choice(teams))
     out.add(evidence, t("location"), f'"https://dms.synthetic.example/{rng.getrandbits(40):x}"^^<{XSD}anyURI>')
+
+
+def split_system(lines: list[str], i: int) -> tuple[list[str], list[str]]:
+    """Split generated statements into those about AI system ``i`` and the resources made for it
+    alone (its risk assessment, control, evidence, risks, treatments, impact assessment and
+    oversight measure), as one system's file in a repository would hold them, and the rest."""
+    own = re.compile(
+        rf"^<{re.escape(BASE)}(?:(?:system|risk-assessment|system-control|system-evidence|impact|oversight)-{i}"
+        rf"|(?:risk|treatment)-{i}-\d+)> "
+    )
+    mine = [line for line in lines if own.match(line)]
+    return mine, [line for line in lines if not own.match(line)]
 
 
 def main() -> None:

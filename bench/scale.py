@@ -9,7 +9,9 @@ synthetic AIMS comes from bench/generate.py (deterministic for the seed, with ab
 each kind). Timed: parsing, validation with the SPARQL engine (parsing included, as a user waits
 for it), the whole gap report (validation included), the slowest library query, and, up to
 --pyshacl-up-to systems, validation with pySHACL on the same data and shapes, whose findings must
-be the same; the ratio is pySHACL's time over the SPARQL engine's.
+be the same; the ratio is pySHACL's time over the SPARQL engine's. Then the data is split into one
+AI system's file and the rest, an incremental session opened on them, and that file edited four
+times: the time of each re-validation (median and slowest) and of the gap report after the last.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -28,10 +31,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aimsgraph import library, load, sparql
+from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps
-from aimsgraph.model import Engine
+from aimsgraph.incremental import Session
+from aimsgraph.model import Engine, ValidationReport
 from aimsgraph.validate import bundled_knowledge_quads, validate
-from generate import generate
+from generate import AIMS, BASE, RDF_TYPE, generate, split_system
 
 AS_OF = dt.date(2026, 11, 26)
 
@@ -61,6 +66,7 @@ def measure(systems: int, path: Path, with_pyshacl: bool) -> dict[str, Any]:
         sparql.run(store, text, source=definition.source, lists=definition.lists)
         slowest = max(slowest, (time.perf_counter() - start, definition.id))
     figures["slowest_query"], figures["slowest_query_id"] = slowest
+    figures.update(revalidation(systems, path, report))
     if with_pyshacl:
         start = time.perf_counter()
         reference = validate([str(path)], as_of=AS_OF, engine=Engine.PYSHACL)
@@ -73,12 +79,51 @@ def measure(systems: int, path: Path, with_pyshacl: bool) -> dict[str, Any]:
     return figures
 
 
+def revalidation(systems: int, path: Path, full: ValidationReport) -> dict[str, Any]:
+    """Time re-validation after one AI system's file changed: the data as two files (one system's
+    statements and the rest), a session opened on them, then four edits to the system's file (its
+    owner removed, a risk added without owner or treatment, its evidence expired, all undone); and
+    the gap report after the last. The findings after the undo must be those of full validation."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    mine, rest = split_system(lines, systems // 2)
+
+    def source(name: str, statements: list[str]) -> load.SourceFile:
+        return load.SourceFile(name, ("\n".join(statements) + "\n").encode(), RdfFormat.NTRIPLES, "file:///")
+
+    session = Session(AS_OF)
+    start = time.perf_counter()
+    session.open([source("rest.nt", rest), source("system.nt", mine)])
+    figures: dict[str, Any] = {"session_open": time.perf_counter() - start}
+    risk, system = f"<{BASE}risk-{systems // 2}-9>", f"<{BASE}system-{systems // 2}>"
+    edits = [
+        [line for line in mine if "#accountableOwner>" not in line],
+        [*mine, f"{risk} <{RDF_TYPE}> <{AIMS}Risk> .", f"{risk} <{AIMS}concernsSystem> {system} ."],
+        [re.sub(r'"[0-9-]{10}"', '"2025-01-01"', line) if "#validUntil>" in line else line for line in mine],
+        mine,
+    ]  # fmt: skip
+    times = []
+    for edit in edits:
+        start = time.perf_counter()
+        after = session.update([source("system.nt", edit)])
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    session.gaps()
+    figures["gaps_after_change"] = times[-1] + time.perf_counter() - start
+    figures["revalidate"] = sorted(times)[len(times) // 2]
+    figures["revalidate_max"] = max(times)
+    key = lambda f: (f.rule, f.focus_node, f.path, f.value, f.severity)  # noqa: E731
+    undone, whole = sorted(map(key, after.findings), key=str), sorted(map(key, full.findings), key=str)
+    figures["revalidate_same"] = undone == whole
+    return figures
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """Give the figures as a Markdown table, with the growth from the first size to each."""
     lines = [
         "| AI systems | triples | parse | validate | gap report | slowest query | pySHACL | ratio | same findings "
-        "| peak memory (validation) | peak memory (all) |",
-        "|---:|---:|---:|---:|---:|---|---:|---:|:-:|---:|---:|",
+        "| peak memory (validation) | peak memory (all) | one system changed: re-validate (median, max) "
+        "| gap report after it |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|:-:|---:|---:|---:|---:|",
     ]
     for row in rows:
         pyshacl = f"{row['pyshacl']:.1f} s" if "pyshacl" in row else "-"
@@ -87,7 +132,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {row['systems']:,} | {row['triples']:,} | {row['parse']:.2f} s | {row['validate']:.2f} s "
             f"| {row['gaps']:.2f} s | {row['slowest_query'] * 1000:.0f} ms ({row['slowest_query_id']}) "
-            f"| {pyshacl} | {ratio} | {same} | {row['validate_peak_mib']:,.0f} MiB | {row['peak_mib']:,.0f} MiB |"
+            f"| {pyshacl} | {ratio} | {same} | {row['validate_peak_mib']:,.0f} MiB | {row['peak_mib']:,.0f} MiB "
+            f"| {row['revalidate'] * 1000:.0f} ms, {row['revalidate_max'] * 1000:.0f} ms"
+            f"{'' if row['revalidate_same'] else ' (NOT the same findings)'} | {row['gaps_after_change']:.2f} s |"
         )
     first = rows[0]
     for row in rows[1:]:
