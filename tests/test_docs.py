@@ -15,7 +15,17 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_every_command_and_option_is_in_the_readme() -> None:
     command = typer.main.get_command(app)
     assert isinstance(command, typer.main.TyperGroup)
-    assert set(command.commands) == {"validate", "gaps", "query", "queries", "load", "serve", "report", "history"}
+    assert set(command.commands) == {
+        "validate",
+        "watch",
+        "gaps",
+        "query",
+        "queries",
+        "load",
+        "serve",
+        "report",
+        "history",
+    }
     for name, subcommand in command.commands.items():
         assert f"aimsgraph {name}" in README, name
         options = {o for parameter in subcommand.params for o in parameter.opts if o.startswith("--")}
