@@ -30,7 +30,7 @@ import pyoxigraph
 from aimsgraph import library, load, sparql
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Engine, Finding, Inference, Requirement, Severity, Term, ValidationReport
-from aimsgraph.validate import bundled_catalog, validate_in_store
+from aimsgraph.validate import bundled_catalog, read, validate_in_store
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 
@@ -115,24 +115,28 @@ def gaps(
     :raises InputError: a data, shapes or extension file is not well-formed.
     :raises ShapesError: a shapes file is not valid SHACL.
     """
-    data = load.load(load.collect(paths, input_format=input_format))
-    return gaps_loaded(data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine)
+    data, store = read(load.collect(paths, input_format=input_format), engine=engine, inference=inference)
+    return gaps_loaded(
+        data, store=store, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
+    )
 
 
 def gaps_loaded(
     data: load.LoadedData,
     *,
+    store: pyoxigraph.Store | None = None,
     as_of: dt.date,
     inference: Inference = Inference.NONE,
     shapes: Sequence[str] = (),
     extensions: Sequence[str] = (),
     engine: Engine = Engine.SPARQL,
 ) -> GapReport:
-    """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`)."""
+    """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`);
+    ``store``: the one the data was parsed into, if it was (see :func:`aimsgraph.validate.read`)."""
     # The coverage queries see what the shapes saw: the data less what redefines our terms, the
     # extensions, and the same entailments; so they run on the store validation ran on.
     validation, store = validate_in_store(
-        data, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
+        data, store=store, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
     )
     return gaps_of(validation, store)
 
