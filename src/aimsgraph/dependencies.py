@@ -13,6 +13,7 @@ variable, an unusual construct), it answers "every focus node", and the check ru
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +27,11 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from aimsgraph import load
 
+_KINDS = 64  # kinds of row (choices of UNION branches) worth telling apart; past that, branches link nothing
 Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
 Nodes = set[Term]
 _DEFAULT = pyoxigraph.DefaultGraph()
+_PROBE = pyoxigraph.NamedNode("urn:aimsgraph:probe")
 _EXPRESSIONS = (
     "Aggregate_",
     "Conditional",
@@ -73,6 +76,9 @@ class _Pattern:
     # on its variables): those it gives out. Its answer changes only if a value starts or stops
     # matching at all, which is tested on the store before any walk.
     existential: frozenset[_Var] | None = None
+    # the parts that may or may not match, which it is inside (an OPTIONAL's, a UNION branch, a
+    # MINUS's, an EXISTS's), outermost first: see _joined
+    context: tuple[int, ...] = ()
 
     @property
     def variables(self) -> list[_Var]:
@@ -80,8 +86,17 @@ class _Pattern:
 
 
 @dataclass(frozen=True)
+class _Link:
+    """A BIND that copies one variable into another."""
+
+    source: _Var
+    target: _Var
+    context: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class _Step:
-    pattern: _Pattern | None  # None: a BIND that copies one variable into another
+    pattern: _Pattern | _Link
     source: _Var
     target: _Var
 
@@ -92,8 +107,10 @@ class Dependencies:
 
     focus: _Var
     patterns: list[_Pattern]
-    links: list[tuple[_Var, _Var]] = field(default_factory=list)  # BIND (?x AS ?y)
-    _chains: dict[tuple[int, _Var], list[list[_Step]]] = field(default_factory=dict)
+    links: list[_Link] = field(default_factory=list)  # BIND (?x AS ?y)
+    # each UNION: the optional parts it is in, and its branches
+    unions: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    _chains: dict[int, dict[_Var, list[list[_Step]]] | None] = field(default_factory=dict)
 
     @property
     def predicates(self) -> frozenset[str] | None:
@@ -101,7 +118,7 @@ class Dependencies:
         found: set[str] = set()
         for pattern in self.patterns:
             predicates = _predicates(pattern.path)
-            if predicates is None:
+            if predicates is None or _nullable(pattern.path):  # a node's zero-length path to itself
                 return None
             found |= predicates
         return frozenset(found)
@@ -110,7 +127,7 @@ class Dependencies:
     def focus_everywhere(self) -> bool:
         """Whether the focus variable means the focus node wherever it is written (no sub-SELECT
         has a ?this of its own)."""
-        names = [v for p in self.patterns for v in p.variables] + [v for link in self.links for v in link]
+        names = [v for p in self.patterns for v in p.variables] + [v for k in self.links for v in (k.source, k.target)]
         return all(v.scope == 0 for v in names if v.name == self.focus.name)
 
     def affected(self, view: View, changed: Iterable[pyoxigraph.Quad]) -> Nodes | None:
@@ -126,56 +143,88 @@ class Dependencies:
                     continue
                 if pattern.existential is not None and not view.starts_or_stops(pattern, triple):
                     continue
+                if self.focus in seeds:  # the match binds the focus node itself: only its answer changes
+                    found |= seeds[self.focus]
+                    continue
+                chains = self._chains_from(index)
+                if chains is None:  # in some row with this match, the focus node may be anything
+                    return None
                 for variable, nodes in seeds.items():
-                    if variable == self.focus:
-                        found |= nodes
-                        continue
-                    chains = self._chains_from(index, variable)
-                    if chains is None:
-                        return None
-                    for chain in chains:
+                    for chain in chains.get(variable, []):
                         found |= _walk(view, chain, nodes)
         return found
 
-    def _chains_from(self, index: int, start: _Var) -> list[list[_Step]] | None:
-        """Give every chain of patterns from ``start`` to the focus variable that does not use
-        pattern ``index`` (its own match already binds the focus, if it has it); None if no chain
-        at all links ``start`` to the focus."""
-        key = (index, start)
-        if key not in self._chains:
-            steps = self._steps()
-            if not _linked(steps, start, self.focus):
-                return None
-            chains: list[list[_Step]] = []
+    def _chains_from(self, index: int) -> dict[_Var, list[list[_Step]]] | None:
+        """Give, from each variable of pattern ``index``, every chain to the focus variable through
+        patterns that a row matching it also matches, not through it (its match binds both ends);
+        None if in some kind of row no chain links it.
+
+        A row matches the patterns joined to it (see :func:`_joined`) and, of each UNION outside
+        it, one branch: each choice of branches is a kind of row, and each must link the pattern."""
+        if index not in self._chains:
             own = self.patterns[index]
+            choices = [
+                [(*enclosing, branch) for branch in branches]
+                for enclosing, branches in self.unions
+                if _joined(enclosing, own.context)
+                and own.context[len(enclosing) : len(enclosing) + 1] not in [(branch,) for branch in branches]
+            ]
+            kinds = list(itertools.product(*choices)) if math.prod(map(len, choices)) <= _KINDS else [()]
+            found: dict[_Var, list[list[_Step]]] = {}
+            linked_in_every_kind = True
+            for kind in kinds:
+                steps = self._steps(own.context, kind)
+                linked = False
+                for start in dict.fromkeys(own.variables):
+                    chains = _chains(steps, start, self.focus, own)
+                    linked = linked or bool(chains)
+                    found.setdefault(start, []).extend(chains)
+                linked_in_every_kind = linked_in_every_kind and linked
+            self._chains[index] = found if linked_in_every_kind else None
+        return self._chains[index]
 
-            def extend(at: _Var, chain: list[_Step], seen: set[_Var]) -> None:
-                if at == self.focus:
-                    chains.append(list(chain))
-                    return
-                for step in steps.get(at, []):
-                    # a pattern used twice can be cut short: the triple that matches it binds
-                    # both variables, where the chain enters it and where it leaves
-                    used = step.pattern is not None and any(s.pattern is step.pattern for s in chain)
-                    if step.pattern is own or step.target in seen or used:
-                        continue
-                    chain.append(step)
-                    extend(step.target, chain, seen | {step.target})
-                    chain.pop()
-
-            extend(start, [], {start})
-            self._chains[key] = chains
-        return self._chains[key]
-
-    def _steps(self) -> dict[_Var, list[_Step]]:
+    def _steps(self, context: tuple[int, ...], branches: Sequence[tuple[int, ...]]) -> dict[_Var, list[_Step]]:
+        """Give the steps between variables through the patterns and links joined to ``context``
+        or inside one of the UNION ``branches`` (not in an optional part within it)."""
         steps: dict[_Var, list[_Step]] = defaultdict(list)
         for pattern in self.patterns:
-            for source, target in itertools.permutations(pattern.variables, 2):
-                steps[source].append(_Step(pattern, source, target))
-        for a, b in self.links:
-            steps[a].append(_Step(None, a, b))
-            steps[b].append(_Step(None, b, a))
+            if _joined(pattern.context, context) or pattern.context in branches:
+                for source, target in itertools.permutations(pattern.variables, 2):
+                    steps[source].append(_Step(pattern, source, target))
+        for link in self.links:
+            if _joined(link.context, context) or link.context in branches:
+                steps[link.source].append(_Step(link, link.source, link.target))
+                steps[link.target].append(_Step(link, link.target, link.source))
         return steps
+
+
+def _chains(steps: dict[_Var, list[_Step]], start: _Var, goal: _Var, own: _Pattern) -> list[list[_Step]]:
+    """Give every chain of ``steps`` from ``start`` to ``goal``, through each variable and each
+    pattern once (a pattern used twice can be cut short: the triple that matches it binds both
+    variables, where the chain enters it and where it leaves), never through ``own``."""
+    chains: list[list[_Step]] = []
+
+    def extend(at: _Var, chain: list[_Step], seen: set[_Var]) -> None:
+        if at == goal:
+            chains.append(list(chain))
+            return
+        for step in steps.get(at, []):
+            if step.pattern is own or step.target in seen or any(s.pattern is step.pattern for s in chain):
+                continue
+            chain.append(step)
+            extend(step.target, chain, seen | {step.target})
+            chain.pop()
+
+    extend(start, [], {start})
+    return chains
+
+
+def _joined(outer: tuple[int, ...], inner: tuple[int, ...]) -> bool:
+    """Whether a pattern inside the optional parts ``outer`` is matched in every row that matches
+    one inside ``inner``: when ``outer`` is where ``inner`` is, or encloses it. A pattern in an
+    OPTIONAL, another UNION branch or an EXISTS links nothing for a pattern outside it: there a
+    variable it would bind may be unbound, or bound otherwise, and match anything."""
+    return inner[: len(outer)] == outer
 
 
 def analyse(query: str, focus: str = "this") -> Dependencies | None:
@@ -187,7 +236,7 @@ def analyse(query: str, focus: str = "this") -> Dependencies | None:
         reader.read(algebra, 0, {})
     except UnfollowableError:
         return None
-    return Dependencies(_Var(focus), reader.patterns, reader.links)
+    return Dependencies(_Var(focus), reader.patterns, reader.links, reader.unions)
 
 
 class _Reader:
@@ -195,8 +244,22 @@ class _Reader:
 
     def __init__(self) -> None:
         self.patterns: list[_Pattern] = []
-        self.links: list[tuple[_Var, _Var]] = []
+        self.links: list[_Link] = []
+        self.unions: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
         self._scopes = itertools.count(1)
+        self._parts = itertools.count(1)
+        self._context: tuple[int, ...] = ()
+
+    def _read_apart(self, node: object, scope: int, outer: dict[str, int]) -> int:
+        """Read a part that may or may not match (an OPTIONAL's, a UNION branch, ...); give its number."""
+        enclosing = self._context
+        part = next(self._parts)
+        self._context = (*enclosing, part)
+        try:
+            self.read(node, scope, outer)
+        finally:
+            self._context = enclosing
+        return part
 
     def read(self, node: object, scope: int, outer: dict[str, int]) -> None:
         """Read ``node``; ``outer`` maps the names visible from enclosing scopes to their scope."""
@@ -207,11 +270,7 @@ class _Reader:
         if not isinstance(node, CompValue):
             return
         name = node.name
-        if name.startswith("Builtin_"):
-            # in EXISTS, rdflib keeps the translated group as an attribute (the item is what it
-            # started from, less the filters it took out); in other functions, their arguments
-            graph = node.__dict__.get("graph", node.get("graph"))
-            self.read(graph if name in ("Builtin_EXISTS", "Builtin_NOTEXISTS") else list(node.values()), scope, outer)
+        if self._read_optional(node, scope, outer):
             return
         if name not in _KNOWN and not name.startswith(_EXPRESSIONS):
             raise UnfollowableError(name)
@@ -226,10 +285,30 @@ class _Reader:
                 self.patterns.append(self._pattern(triple, scope, outer))
             return
         if name == "Extend" and isinstance(node["expr"], Variable):
-            self.links.append((self._var(node["var"], scope, outer), self._var(node["expr"], scope, outer)))
+            source, target = self._var(node["expr"], scope, outer), self._var(node["var"], scope, outer)
+            self.links.append(_Link(source, target, self._context))
         for key, value in node.items():
             if key != "_vars":
                 self.read(value, scope, outer)
+
+    def _read_optional(self, node: CompValue, scope: int, outer: dict[str, int]) -> bool:
+        """Read ``node`` if it has parts that may or may not match; give whether it had."""
+        name = node.name
+        if name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+            # rdflib keeps the translated group as an attribute; the item is what it started
+            # from, less the filters it took out
+            self._read_apart(node.__dict__.get("graph", node.get("graph")), scope, outer)
+        elif name.startswith("Builtin_"):  # a function: its arguments may hold an EXISTS
+            self.read(list(node.values()), scope, outer)
+        elif name == "Union":  # each branch a part of its own; a row matches one
+            branches = tuple(self._read_apart(branch, scope, outer) for branch in _branches(node))
+            self.unions.append((self._context, branches))
+        elif name in ("LeftJoin", "Minus"):
+            self.read(node["p1"], scope, outer)
+            self._read_apart([node["p2"], node.get("expr")], scope, outer)
+        else:
+            return False
+        return True
 
     def _sub_select(self, node: CompValue, distinct: bool, scope: int, outer: dict[str, int]) -> None:
         """A sub-SELECT shares only the variables it projects; the others are its own."""
@@ -240,12 +319,12 @@ class _Reader:
             names.setdefault(n, scope)
         before = len(self.patterns)
         self.read(node["p"], inner, names)
-        if len(self.patterns) == before + 1 and _only_asks(node["p"], projected, distinct=distinct):
+        if len(self.patterns) == before + 1 and _only_asks(node["p"], projected, distinct=distinct, samples=_samples(node["p"])):
             pattern = self.patterns[-1]
             local = [v for v in pattern.variables if v.scope == inner]
             if len(local) == len(set(local)) and not isinstance(pattern.path, Path):
                 given = frozenset(v for v in pattern.variables if v.scope != inner)
-                self.patterns[-1] = _Pattern(pattern.subject, pattern.path, pattern.object, given)
+                self.patterns[-1] = _Pattern(pattern.subject, pattern.path, pattern.object, given, pattern.context)
 
     def _var(self, variable: Variable | BNode, scope: int, outer: dict[str, int]) -> _Var:
         name = str(variable) if isinstance(variable, Variable) else "_:" + str(variable)
@@ -254,14 +333,22 @@ class _Reader:
     def _pattern(self, triple: Sequence[object], scope: int, outer: dict[str, int]) -> _Pattern:
         subject, path, object_ = triple
         return _Pattern(
-            self._position(subject, scope, outer), self._path(path, scope, outer), self._position(object_, scope, outer)
+            self._position(subject, scope, outer),
+            self._path(path, scope, outer),
+            self._position(object_, scope, outer),
+            context=self._context,
         )
 
     def _position(self, term: object, scope: int, outer: dict[str, int]) -> _Position:
         if isinstance(term, Variable | BNode):
             return self._var(term, scope, outer)
-        if isinstance(term, URIRef | Literal):
+        if isinstance(term, URIRef):
             return load.to_oxigraph(term)
+        if isinstance(term, Literal):  # as the store keeps it ("1.0"^^xsd:decimal matches "1")
+            probe = pyoxigraph.Store()
+            probe.add(pyoxigraph.Quad(_PROBE, _PROBE, load.to_oxigraph(term)))
+            stored: Term = next(iter(probe)).object
+            return stored
         raise UnfollowableError(repr(term))
 
     def _path(self, path: object, scope: int, outer: dict[str, int]) -> URIRef | _Var | Path:
@@ -271,6 +358,13 @@ class _Reader:
             _predicates(path)  # raises on a kind of path the walks do not know
             return path
         raise UnfollowableError(repr(path))
+
+
+def _branches(node: object) -> list[object]:
+    """Give the branches of a UNION, which rdflib nests two by two."""
+    if isinstance(node, CompValue) and node.name == "Union":
+        return [*_branches(node["p1"]), *_branches(node["p2"])]
+    return [node]
 
 
 def _sub_select(node: CompValue) -> tuple[CompValue, bool] | None:
@@ -292,26 +386,62 @@ def _triples(blocks: Sequence[Sequence[object]]) -> Iterator[Sequence[object]]:
             yield block[i : i + 3]
 
 
-def _only_asks(node: object, projected: set[str], *, distinct: bool) -> bool:
+def _only_asks(node: object, projected: set[str], *, distinct: bool, samples: frozenset[str] = frozenset()) -> bool:
     """Whether a sub-SELECT's body only asks which values of ``projected`` match its one pattern:
     made distinct or grouped by them, with filters on those values alone and no aggregate but
-    SAMPLE. (Without either, each match is a row of its own, and a count outside would see it.)"""
+    SAMPLE of them (``samples``: their results). (Without DISTINCT or GROUP BY, each match is a
+    row of its own, and a count outside would see it.)"""
     if not isinstance(node, CompValue):
         return False
     name = node.name
     if name == "Group":
         grouped = {str(v) for v in node.get("expr") or []}
-        return grouped == projected and _only_asks(node["p"], projected, distinct=True)
+        return grouped == projected and _only_asks(node["p"], projected, distinct=True, samples=samples)
     if name == "Filter":
-        expression = node["expr"]
-        used = {str(v) for v in expression.get("_vars") or ()} if isinstance(expression, CompValue) else {"?"}
-        return used <= projected and _only_asks(node["p"], projected, distinct=distinct)
+        fair = _variables(node["expr"]) <= projected
+        return fair and _only_asks(node["p"], projected, distinct=distinct, samples=samples)
     if name == "Extend":
-        return str(node["var"]) in projected and _only_asks(node["p"], projected, distinct=distinct)
+        fair = str(node["var"]) in projected and _variables(node["expr"]) <= projected | samples
+        return fair and _only_asks(node["p"], projected, distinct=distinct, samples=samples)
     if name == "AggregateJoin":
-        samples = all(a.name == "Aggregate_Sample" and str(a["vars"]) in projected for a in node["A"])
-        return samples and _only_asks(node["p"], projected, distinct=distinct)
+        fair = all(a.name == "Aggregate_Sample" and str(a["vars"]) in projected for a in node["A"])
+        return fair and _only_asks(node["p"], projected, distinct=distinct, samples=samples)
     return distinct and name == "BGP" and len(node["triples"]) == 1
+
+
+def _samples(node: object) -> frozenset[str]:
+    """Give the results of the aggregates in a sub-SELECT's body (which _only_asks then requires
+    to be SAMPLEs of what it gives), read by the BINDs above them."""
+    if not isinstance(node, CompValue):
+        return frozenset()
+    found = {str(a["res"]) for a in node["A"]} if node.name == "AggregateJoin" else set()
+    return frozenset(found).union(_samples(node.get("p")))
+
+
+def _variables(expression: object) -> set[str]:
+    """Give the names of the variables an expression reads (rdflib's own list misses some)."""
+    if isinstance(expression, Variable):
+        return {str(expression)}
+    if isinstance(expression, CompValue):
+        values: list[object] = [v for k, v in expression.items() if k != "_vars"]
+        values.append(expression.__dict__.get("graph"))  # an EXISTS's group, kept as an attribute
+        return set().union(*map(_variables, values)) if values else set()
+    if isinstance(expression, list | tuple):
+        return set().union(*map(_variables, expression)) if expression else set()
+    return set()
+
+
+def _nullable(path: object) -> bool:
+    """Whether ``path`` has a zero-length match (p*, p?), from any node of the graph to itself."""
+    if isinstance(path, MulPath):
+        return path.mod in ("*", "?") or _nullable(path.path)
+    if isinstance(path, InvPath):
+        return _nullable(path.arg)
+    if isinstance(path, SequencePath):
+        return all(_nullable(arg) for arg in path.args)
+    if isinstance(path, AlternativePath):
+        return any(_nullable(arg) for arg in path.args)
+    return False
 
 
 def _predicates(path: URIRef | _Var | Path) -> set[str] | None:
@@ -409,9 +539,13 @@ def _seeds(view: View, pattern: _Pattern, triple: pyoxigraph.Quad) -> dict[_Var,
                 seeds.setdefault(position, set()).add(value)
         return seeds or None
     predicates = _predicates(path)
-    if predicates is not None and triple.predicate.value not in predicates:
+    nullable = _nullable(path)
+    if predicates is not None and triple.predicate.value not in predicates and not nullable:
         return {}
     starts, ends = _through(view, path, triple)
+    if nullable:  # any statement may make its subject or object a node, which the path links to itself
+        starts |= {triple.subject, triple.object}
+        ends |= {triple.subject, triple.object}
     # with a constant end, the path must reach it: asked from each candidate (from the constant,
     # a class, say, the walk would visit every instance)
     if not isinstance(pattern.subject, _Var):
@@ -511,7 +645,7 @@ def _walk(view: View, chain: list[_Step], nodes: Nodes) -> Nodes:
     """Follow ``chain`` from the values ``nodes`` of its first variable to those of its last."""
     for step in chain:
         pattern = step.pattern
-        if pattern is None or not nodes:
+        if isinstance(pattern, _Link) or not nodes:
             continue
         nodes = _step(view, pattern, step.source, step.target, nodes)
     return nodes
@@ -536,16 +670,3 @@ def _step(view: View, pattern: _Pattern, source: _Var, target: _Var, nodes: Node
         for triple in view.triples(subject, predicate, object_):  # type: ignore[arg-type]
             found.update(value for p, value in zip(positions, triple, strict=True) if p == target)
     return found
-
-
-def _linked(steps: dict[_Var, list[_Step]], start: _Var, goal: _Var) -> bool:
-    seen, todo = {start}, [start]
-    while todo:
-        at = todo.pop()
-        if at == goal:
-            return True
-        for step in steps.get(at, []):
-            if step.target not in seen:
-                seen.add(step.target)
-                todo.append(step.target)
-    return False
