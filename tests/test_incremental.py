@@ -347,3 +347,118 @@ def test_a_statement_two_files_make_stays_until_both_drop_it() -> None:
     assert any(f.rule == "AISystemAccountableOwner" for f in both.findings)
     without = [_with(systems, owner, ""), *(f for name, f in files.items() if name != "systems.ttl")]
     assert _key(both) == _key(validate_loaded(load.load(without), as_of=AS_OF))
+
+
+# What a review found: each a sequence of changes after which the session and a full run differed.
+TTL = (
+    "@prefix ex: <https://x.example/> .\n@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n"
+    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+    "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+)
+
+
+def _turtle(name: str, text: str) -> load.SourceFile:
+    return load.SourceFile(name, (TTL + text).encode(), RdfFormat.TURTLE, "file:///")
+
+
+def _same_after(
+    steps: list[list[load.SourceFile]], tmp_path: Path, *, shapes: str | None = None, order: list[str] | None = None
+) -> incremental.Session:
+    """Open a session on the first sources, apply each next list of changed sources, and require
+    the report a full run on the same files gives after each."""
+    shape_files = []
+    if shapes is not None:
+        (tmp_path / "shapes.ttl").write_text(TTL + shapes, encoding="utf-8")
+        shape_files = [str(tmp_path / "shapes.ttl")]
+    session = incremental.Session(AS_OF, shapes=shape_files)
+    current = {source.name: source for source in steps[0]}
+    session.open(list(current.values()))
+    for step, changed in enumerate(steps[1:]):
+        current.update({source.name: source for source in changed})
+        names = order or list(current)
+        got = session.update(changed, order=names)
+        sources = [current[name] for name in names if name in current]
+        want = validate_loaded(load.load(sources), as_of=AS_OF, shapes=shape_files)
+        assert _key(got) == _key(want), f"step {step}: {session.last}"
+        assert got.sources == want.sources and got.prefixes == want.prefixes
+    return session
+
+
+def test_a_variable_an_optional_part_leaves_unbound_matches_anything(tmp_path: Path) -> None:
+    shapes = (
+        "ex:Owned a sh:NodeShape ; sh:targetClass aims:AISystem ; sh:sparql [ sh:select "
+        '"""SELECT $this WHERE { OPTIONAL { $this <https://x.example/owner> ?o } '
+        'FILTER NOT EXISTS { ?o <https://x.example/active> true } }""" ] .\n'
+    )
+    systems = _turtle("s.ttl", "ex:a a aims:AISystem . ex:b a aims:AISystem ; ex:owner ex:x .\n")
+    active = _turtle("x.ttl", "ex:x ex:active true .\n")
+    _same_after([[systems, active], [_turtle("x.ttl", "ex:y ex:other 1 .\n")], [active]], tmp_path, shapes=shapes)
+
+
+def test_a_filter_in_a_sub_select_that_asks_whether_something_matches(tmp_path: Path) -> None:
+    shapes = (
+        "ex:High a sh:NodeShape ; sh:targetClass aims:AISystem ; sh:sparql [ sh:select "
+        '"""SELECT $this WHERE { { SELECT DISTINCT ?this WHERE { ?this <https://x.example/score> ?s . '
+        'FILTER (?s > 5) } } }""" ] .\n'
+    )
+    low = _turtle("s.ttl", "ex:a a aims:AISystem ; ex:score 1 .\n")
+    _same_after([[low], [_turtle("s.ttl", "ex:a a aims:AISystem ; ex:score 1, 9 .\n")], [low]], tmp_path, shapes=shapes)
+
+
+def test_a_path_of_zero_length_links_any_node_to_itself(tmp_path: Path) -> None:
+    shapes = (
+        "ex:Parts a sh:NodeShape ; sh:targetNode ex:g ; sh:property [ sh:path [ sh:zeroOrMorePath ex:part ] ; "
+        "sh:class aims:AISystem ] .\n"
+    )
+    _same_after(
+        [[_turtle("a.ttl", "ex:h ex:q 1 .\n")], [_turtle("a.ttl", 'ex:g rdfs:label "G" .\n')]], tmp_path, shapes=shapes
+    )
+
+
+def test_a_message_does_not_depend_on_the_order_rows_come_in(tmp_path: Path) -> None:
+    def evidence(*dates: str) -> load.SourceFile:
+        collected = ", ".join(f'"{d}"^^xsd:date' for d in dates)
+        return _turtle(
+            "e.ttl",
+            'ex:e a aims:Evidence ; rdfs:label "E" ; aims:validUntil "2022-01-01"^^xsd:date ; '
+            f"aims:collectedOn {collected} .\n",
+        )
+
+    _same_after(
+        [[evidence("2020-01-01", "2021-01-01")], [evidence("2021-01-01", "2020-01-01", "2019-06-01")]], tmp_path
+    )
+
+
+def test_a_statement_a_file_writes_twice_goes_when_the_file_drops_it(tmp_path: Path) -> None:
+    twice = _turtle("a.ttl", "ex:s a aims:AISystem ; aims:accountableOwner ex:t . ex:s aims:accountableOwner ex:t .\n")
+    _same_after([[twice], [_turtle("a.ttl", "ex:s a aims:AISystem .\n")]], tmp_path)
+
+
+def test_a_new_file_takes_its_place_and_a_changed_one_leaves_no_literal_or_prefix_behind(tmp_path: Path) -> None:
+    b = _turtle("b.ttl", 'ex:s a aims:AISystem ; rdfs:label "S" ; ex:size "01"^^xsd:integer .\n')
+    fixed = load.SourceFile(
+        "b.ttl", b"@prefix ex: <https://y.example/> .\nex:t ex:size 1 .\n", RdfFormat.TURTLE, "file:///"
+    )
+    a = _turtle("a.ttl", "ex:s a aims:AISystem .\n")
+    session = _same_after([[b], [fixed], [a], [b]], tmp_path, order=["a.ttl", "b.ttl"])
+    session.update([fixed], order=["a.ttl", "b.ttl"])
+    session.update([a], order=["a.ttl", "b.ttl"])
+    assert session.last.full is None, "a literal the store rewrote, gone from the data, still forced full runs"
+
+
+def test_after_an_update_fails_the_next_validates_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    session, files = _session_on_example()
+    systems = files["systems.ttl"]
+    owner = next(line for line in systems.content.decode().splitlines() if "aims:accountableOwner" in line)
+
+    def failing(*_: object) -> None:
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(shacl_run, "rerun", failing)
+    with pytest.raises(RuntimeError):
+        session.update([_with(systems, owner, "")])
+    monkeypatch.undo()
+    report = session.update([_with(systems, owner, "")])
+    assert session.last.full == "the last update failed"
+    without = [_with(systems, owner, ""), *(f for name, f in files.items() if name != "systems.ttl")]
+    assert _key(report) == _key(validate_loaded(load.load(without), as_of=AS_OF))

@@ -48,13 +48,22 @@ def watch(
             while True:
                 time.sleep(interval)
                 changed, gone = files.changes()
-                if not changed and not gone:
-                    continue
                 started = time.perf_counter()
-                try:
-                    after = session.update(changed, gone)
-                except InputError as error:  # the session stays as it was; the next save is tried again
-                    typer.echo(f"aimsgraph: error: {error}", err=True)
+                after = None
+                while changed or gone:
+                    try:
+                        after = session.update(changed, gone, order=files.order)
+                    except InputError as error:  # left out, as it was, until it is saved again
+                        typer.echo(f"aimsgraph: error: {error}", err=True)
+                        files.refused(error.source)
+                        remaining = [source for source in changed if source.name != error.source]
+                        if len(remaining) == len(changed):  # not one of the files: nothing to leave out
+                            break
+                        changed = remaining
+                        continue
+                    files.taken(changed, gone)
+                    break
+                if after is None:
                     continue
                 took = (time.perf_counter() - started) * 1000
                 names = ", ".join([*(source.name for source in changed), *(f"{name} (removed)" for name in gone)])

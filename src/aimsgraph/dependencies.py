@@ -319,7 +319,9 @@ class _Reader:
             names.setdefault(n, scope)
         before = len(self.patterns)
         self.read(node["p"], inner, names)
-        if len(self.patterns) == before + 1 and _only_asks(node["p"], projected, distinct=distinct, samples=_samples(node["p"])):
+        if len(self.patterns) == before + 1 and _only_asks(
+            node["p"], projected, distinct=distinct, samples=_samples(node["p"])
+        ):
             pattern = self.patterns[-1]
             local = [v for v in pattern.variables if v.scope == inner]
             if len(local) == len(set(local)) and not isinstance(pattern.path, Path):

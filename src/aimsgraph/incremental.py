@@ -27,7 +27,7 @@ from aimsgraph import gaps as gaps_module
 from aimsgraph.errors import UsageError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Engine, Inference, Progress, ValidationReport
-from aimsgraph.shacl_sparql import Plan
+from aimsgraph.shacl_sparql import Check, Plan
 from aimsgraph.validate import Validation, _context, _rewritten_literals, bundled_knowledge_quads, validation_of
 
 Triple = tuple[object, object, object]
@@ -60,6 +60,7 @@ class Session:
     # how many more sources than one state a triple, for the few that more than one states
     _repeated: Counter[Triple] = field(default_factory=Counter)
     _trusted: frozenset[Triple] = frozenset()  # the ontology, catalogues, extensions and context
+    _broken: str | None = None  # why the next update must validate in full (the last one failed)
     last: Update = field(default_factory=Update)
     report: ValidationReport | None = None  # as of the last open or update
 
@@ -69,7 +70,7 @@ class Session:
         :raises InputError: a source is not well-formed.
         """
         self._data = load.load(sources, progress)
-        self._data.index_subjects()
+        self._data.prepare_for_changes()
         report = self._full(progress)
         assert self._validation is not None
         if self._validation.plan is not None:  # read now, so that the first change is as quick as the rest
@@ -78,26 +79,41 @@ class Session:
         return report
 
     def update(
-        self, changed: Sequence[load.SourceFile], removed: Sequence[str] = (), progress: Progress | None = None
+        self,
+        changed: Sequence[load.SourceFile],
+        removed: Sequence[str] = (),
+        progress: Progress | None = None,
+        *,
+        order: Sequence[str] = (),
     ) -> ValidationReport:
         """Give the report after the ``changed`` sources (new, or with new content) and without the
-        ``removed`` ones (by name), checking again only what the change can affect.
+        ``removed`` ones (by name), checking again only what the change can affect. ``order``: the
+        names of all sources in the order a full run would read them (a new source goes in its
+        place: where a resource is defined is the first source that types it).
 
         :raises InputError: a changed source is not well-formed; then the session is as it was.
         """
         validation = self._validation
         assert validation is not None, "open the session first"
         parsed = [load.load([source]) for source in changed]  # an error here changes nothing
-        why = validation.not_incremental or _not_incremental([quad for data in parsed for quad in data.quads], parsed)
+        new = [quad for data in parsed for quad in data.quads]
+        why = self._broken or validation.not_incremental or _not_incremental(new, parsed, self._trusted)
         before = {name: self._data.quads_of(name) for name in [*(s.name for s in changed), *removed]}
+        # from here on, a failure leaves the data ahead of the store: the next update starts over
+        self._broken = "the last update failed"
         for source in changed:
-            self._data.replace_source(source.name, source)
+            self._data.replace_source(source.name, source, before=_next_known(source.name, order, self._data.sources))
         for name in removed:
             self._data.replace_source(name, None)
         if why is not None:
             report = self._full(progress)
             self.last = Update(full=why)
             return report
+        report = self._incremental(validation, before)
+        self._broken = None
+        return report
+
+    def _incremental(self, validation: Validation, before: dict[str, list[pyoxigraph.Quad]]) -> ValidationReport:
         added, gone = self._apply(before)
         self.last = Update(added=len(added), removed=len(gone))
         store = validation.context.store
@@ -131,12 +147,22 @@ class Session:
         )
         self._repeated = Counter()
         if len(self._data.quads) > self._validation.triples:  # some triple is stated more than once
-            counts = Counter((q.subject, q.predicate, q.object) for q in self._data.quads)
+            counts = Counter(
+                triple
+                for name in self._data.sources
+                for triple in {(q.subject, q.predicate, q.object) for q in self._data.quads_of(name)}
+            )
             self._repeated = Counter({triple: n - 1 for triple, n in counts.items() if n > 1})
         self._trusted = frozenset(
             (q.subject, q.predicate, q.object)
             for q in (*bundled_knowledge_quads(), *_context(self.as_of), *integrity.extension_quads(self.extensions))
         )
+        store = self._validation.context.store
+        if self._validation.not_incremental is None and self._validation.triples + len(self._trusted) > len(store):
+            # the data states what the ontology, an extension or the context states: whether a
+            # source still does could not be told from the store
+            self._validation.not_incremental = "the data states what the ontology or an extension states"
+        self._broken = None
         self.report = self._validation.report()
         return self.report
 
@@ -178,7 +204,7 @@ class Session:
         predicates = {quad.predicate.value for quad in changed}
         partial: list[tuple[int, set[object], bool]] = []
         whole: list[int] = []
-        for i, analysis in enumerate(_analyses(plan)):
+        for i, (analysis, deep) in enumerate(_analyses(plan)):
             if analysis is None:
                 whole.append(i)
                 continue
@@ -189,7 +215,7 @@ class Session:
             if affected is None:
                 whole.append(i)
             elif affected:
-                partial.append((i, set(affected), analysis.focus_everywhere))
+                partial.append((i, set(affected), deep))
         store = validation.context.store
         again = shacl_run.rerun(
             store, [(plan.checks[i], shacl_run.Narrowing(nodes, deep)) for i, nodes, deep in partial]
@@ -210,8 +236,19 @@ class Session:
         return stale
 
 
-def _not_incremental(quads: list[pyoxigraph.Quad], parsed: Sequence[load.LoadedData]) -> str | None:
+def _next_known(name: str, order: Sequence[str], known: Sequence[str]) -> str | None:
+    """Give the source a new source ``name`` goes before: the next in ``order`` already known."""
+    if name in known or name not in order:
+        return None
+    return next((other for other in order[order.index(name) + 1 :] if other in known), None)
+
+
+def _not_incremental(
+    quads: list[pyoxigraph.Quad], parsed: Sequence[load.LoadedData], trusted: frozenset[Triple]
+) -> str | None:
     """Give why the new content of changed sources needs a full validation, or None."""
+    if any((q.subject, q.predicate, q.object) in trusted for q in quads):
+        return "the change states what the ontology or an extension states"
     if integrity.redefinitions_in(load.oxigraph_store(quads)):
         return "the change redefines aimsgraph's terms"
     literals = set().union(*(data.literals for data in parsed)) if parsed else set()
@@ -243,16 +280,28 @@ def _touched(
 
 
 # by plan (kept, so that its id is not reused): the bundled shapes' plan is made once per process
-_ANALYSES: dict[int, tuple[Plan, tuple[dependencies.Dependencies | None, ...]]] = {}
+_ANALYSES: dict[int, tuple[Plan, tuple[tuple[dependencies.Dependencies | None, bool], ...]]] = {}
 
 
-def _analyses(plan: Plan) -> tuple[dependencies.Dependencies | None, ...]:
-    """Give how each check's results depend on the data, read once per plan (about 10 ms a check)."""
+def _analyses(plan: Plan) -> tuple[tuple[dependencies.Dependencies | None, bool], ...]:
+    """Give how each check's results depend on the data, read once per plan (about 10 ms a
+    check), and whether its sub-SELECTs may be narrowed to the focus nodes (see shacl_run.Narrowing)."""
     if id(plan) not in _ANALYSES:
         if len(_ANALYSES) > 4:
             _ANALYSES.clear()
-        _ANALYSES[id(plan)] = (plan, tuple(dependencies.analyse(check.query) for check in plan.checks))
+        _ANALYSES[id(plan)] = (plan, tuple(_analysis(check) for check in plan.checks))
     return _ANALYSES[id(plan)][1]
+
+
+def _analysis(check: Check) -> tuple[dependencies.Dependencies | None, bool]:
+    analysis = dependencies.analyse(check.query)
+    if analysis is None:
+        return None, False
+    deep = analysis.focus_everywhere
+    if deep and check.target is not None and check.target_for_few is not None:  # the query that runs again
+        for_few = dependencies.analyse(check.query.replace(check.target, check.target_for_few, 1))
+        deep = for_few is not None and for_few.focus_everywhere
+    return analysis, deep
 
 
 @lru_cache(maxsize=1)
@@ -262,42 +311,64 @@ def _system_analysis() -> dependencies.Dependencies | None:
 
 @dataclass
 class Watched:
-    """The RDF files under some paths, to tell which changed since last asked: by modification
-    time and size, as make does (a file rewritten within the clock's resolution to the same
-    size goes unseen until its next change)."""
+    """The RDF files under some paths, to tell which changed since the session last took them:
+    by modification time and size, as make does (a file rewritten within the clock's resolution
+    to the same size goes unseen until its next change)."""
 
     paths: Sequence[str]
     input_format: RdfFormat | None = None
-    _known: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _taken: dict[str, tuple[int, int]] = field(default_factory=dict)  # as the session has them
+    _seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # as last looked at
+    _refused: dict[str, tuple[int, int]] = field(default_factory=dict)  # as they were when refused
+
+    @property
+    def order(self) -> list[str]:
+        """The files' names, in the order a full run reads them."""
+        return list(self._seen)
 
     def sources(self) -> list[load.SourceFile]:
-        """Give every file, read, and remember how each stands.
+        """Give every file, read, taken as they stand.
 
         :raises UsageError: a path is missing or holds no RDF file, or a file cannot be read.
         """
-        sources = []
-        for path, rdf_format in load.rdf_files(self.paths, input_format=self.input_format):
-            self._known[str(path)] = _stamp(path)
-            sources.append(load.read(path, rdf_format))
-        return sources
+        files = load.rdf_files(self.paths, input_format=self.input_format)
+        self._seen = {str(path): _stamp(path) for path, _ in files}
+        self._taken = dict(self._seen)
+        return [load.read(path, rdf_format) for path, rdf_format in files]
 
     def changes(self) -> tuple[list[load.SourceFile], list[str]]:
-        """Give the files new or changed since last asked, read, and the names of those gone.
+        """Give the files new or changed since taken, read, and the names of those gone; not a
+        file the session refused (it did not parse) until it changes again. Say after which
+        were :meth:`taken` and which :meth:`refused`.
 
         :raises UsageError: a path is missing or holds no RDF file any more.
         """
-        changed, now = [], {}
+        self._seen = {}
+        changed = []
         for path, rdf_format in load.rdf_files(self.paths, input_format=self.input_format):
             name = str(path)
             try:
-                now[name] = _stamp(path)
-                if self._known.get(name) != now[name]:
+                stamp = self._seen[name] = _stamp(path)
+                if self._taken.get(name) != stamp and self._refused.get(name) != stamp:
                     changed.append(load.read(path, rdf_format))
-            except (OSError, UsageError):  # removed or being replaced meanwhile: seen next time
-                now.pop(name, None)
-        gone = [name for name in self._known if name not in now]
-        self._known = now
-        return changed, gone
+            except (OSError, UsageError):  # removed or unreadable meanwhile: seen next time
+                self._seen.pop(name, None)
+        return changed, [name for name in self._taken if name not in self._seen]
+
+    def taken(self, changed: Sequence[load.SourceFile], gone: Sequence[str]) -> None:
+        """The session took these changes."""
+        for source in changed:
+            if source.name in self._seen:
+                self._taken[source.name] = self._seen[source.name]
+            self._refused.pop(source.name, None)
+        for name in gone:
+            self._taken.pop(name, None)
+            self._refused.pop(name, None)
+
+    def refused(self, name: str) -> None:
+        """The session refused this file as it stands: leave it out until it changes again."""
+        if name in self._seen:
+            self._refused[name] = self._seen[name]
 
 
 def _stamp(path: Path) -> tuple[int, int]:

@@ -85,6 +85,8 @@ class LoadedData:
     _index: _LineIndex = field(default_factory=_LineIndex)
     _located: set[str] = field(default_factory=set)  # the IRIs whose lines are in the index
     _subjects_in: dict[str, list[int]] | None = None  # IRI -> the sources it is a subject in, if kept
+    _literals_of: dict[str, set[pyoxigraph.Literal]] | None = None  # by source, if kept
+    _prefixes_of: dict[str, dict[str, str]] = field(default_factory=dict)  # by source
     streamed: bool = False  # parsed into a store, no quads kept (see load_into)
     _graph: Graph | None = None
 
@@ -113,11 +115,16 @@ class LoadedData:
             self._index.add(sources, wanted)
             self._located |= wanted
 
-    def index_subjects(self) -> None:
-        """Keep which sources have each IRI as a subject (at 10,000 AI systems, about 100,000 IRIs),
-        so that locating a few new IRIs reads only the sources that write them, not all (0.4 s).
-        For data kept open across changes; for sources that a mention is searched in instead
-        (JSON-LD, RDF/XML), every source is read still."""
+    def prepare_for_changes(self) -> None:
+        """Keep each source's literals, so that those of a source that changes can go, and which
+        sources have each IRI as a subject (at 10,000 AI systems, about 100,000 IRIs), so that
+        locating a few new IRIs reads only the sources that write them, not all (0.4 s). For data
+        kept open across changes; for sources that a mention is searched in instead (JSON-LD,
+        RDF/XML), every source is read still."""
+        self._literals_of = {
+            name: {q.object for q in self.quads_of(name) if type(q.object) is pyoxigraph.Literal}
+            for name in self.sources
+        }
         if any(source.rdf_format in _MENTIONED for source in self._sources):
             return
         self._subjects_in = {}
@@ -133,10 +140,11 @@ class LoadedData:
         return self.quads[self._ends[at - 1] if at else 0 : self._ends[at]]
 
     def replace_source(
-        self, name: str, source: SourceFile | None
+        self, name: str, source: SourceFile | None, *, before: str | None = None
     ) -> tuple[list[pyoxigraph.Quad], list[pyoxigraph.Quad]]:
-        """Put ``source`` in the place of the source named ``name`` (at the end if there is none;
-        None: drop it), and give the quads it had and those it has now.
+        """Put ``source`` in the place of the source named ``name`` (if there is none, before the
+        source named ``before``, else at the end; None: drop it), and give the quads it had and
+        those it has now.
 
         :raises InputError: ``source`` is not well-formed; then nothing has changed.
         """
@@ -144,17 +152,16 @@ class LoadedData:
         prefixes: dict[str, str] = {}
         literals: set[pyoxigraph.Literal] = set()
         typed = _parse_into(source, prefixes, new, literals) if source is not None else set()
-        for prefix, namespace in prefixes.items():
-            self.prefixes.setdefault(prefix, namespace)
-        self.literals |= literals
         old = self.quads_of(name)
         if name in self.sources:
             at = self.sources.index(name)
         else:
-            at = len(self.sources)
-            self.sources.append(name)
-            self._sources.append(SourceFile(name, b"", RdfFormat.NTRIPLES, ""))
-            self._ends.append(len(self.quads))
+            at = self.sources.index(before) if before in self.sources else len(self.sources)
+            self.sources.insert(at, name)
+            self._sources.insert(at, SourceFile(name, b"", RdfFormat.NTRIPLES, ""))
+            self._ends.insert(at, self._ends[at - 1] if at else 0)
+            for held in (self._subjects_in or {}).values():  # the sources after it move one place on
+                held[:] = [place + 1 if place >= at else place for place in held]
         start, end = (self._ends[at - 1] if at else 0), self._ends[at]
         self.quads[start:end] = new
         self._ends[at:] = [e + len(new) - len(old) for e in self._ends[at:]]
@@ -178,7 +185,30 @@ class LoadedData:
             order = {source_name: i for i, source_name in enumerate(self.sources)}
             for places in index.subjects.values():
                 places.sort(key=lambda place: order.get(place.file, len(order)))
+        index.texts = {n: index.texts[n] for n in self.sources if n in index.texts}  # searched in order
+        self._keep_literals_and_prefixes(name, literals if source is not None else None, prefixes)
         return old, new
+
+    def _keep_literals_and_prefixes(
+        self, name: str, literals: set[pyoxigraph.Literal] | None, prefixes: dict[str, str]
+    ) -> None:
+        """Make the literals and prefixes those of the sources as they now are (``literals`` None:
+        the source named ``name`` is gone). Without each source's literals kept (see
+        :meth:`prepare_for_changes`), those of a source that changed stay too."""
+        if self._literals_of is None:
+            self.literals |= literals or set()
+        else:
+            self._literals_of.pop(name, None)
+            if literals is not None:
+                self._literals_of[name] = literals
+            self.literals = set().union(*self._literals_of.values())
+        self._prefixes_of.pop(name, None)
+        if literals is not None:
+            self._prefixes_of[name] = prefixes
+        self.prefixes = {}
+        for source in self.sources:  # the first source to bind a prefix wins, as when loading
+            for prefix, namespace in self._prefixes_of.get(source, {}).items():
+                self.prefixes.setdefault(prefix, namespace)
 
     def _reindex_subjects(
         self, at: int, old: list[pyoxigraph.Quad], new: list[pyoxigraph.Quad], *, dropped: bool
@@ -303,7 +333,11 @@ def load(sources: Sequence[SourceFile], progress: Progress | None = None) -> Loa
         for done, source in enumerate(sources):
             if progress is not None:
                 progress("parse", done, len(sources))
-            typed = _parse_into(source, data.prefixes, data.quads, data.literals)
+            prefixes: dict[str, str] = {}
+            typed = _parse_into(source, prefixes, data.quads, data.literals)
+            data._prefixes_of[source.name] = prefixes
+            for prefix, namespace in prefixes.items():
+                data.prefixes.setdefault(prefix, namespace)
             data._ends.append(len(data.quads))
             data.sources.append(source.name)
             data._typed_in[source.name] = typed

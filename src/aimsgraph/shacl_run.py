@@ -19,6 +19,7 @@ from rdflib import Literal
 from rdflib.term import Node
 
 from aimsgraph import load
+from aimsgraph import shacl_support as support
 from aimsgraph.model import Progress
 from aimsgraph.shacl_sparql import Check, Plan
 
@@ -129,7 +130,9 @@ def _results_on(store: pyoxigraph.Store, check: Check, narrowing: Narrowing) -> 
     if check.target is not None and check.target_for_few is not None:
         query = query.replace(check.target, check.target_for_few, 1)
     query = narrowed(query, values, deep=narrowing.deep)
-    return _check_results(store, replace(check, query=query, target=None, focus_query=None), None, {})
+    wanted = {load.to_rdflib(node) for node in focus}  # the query gives no other, but a result on one would be wrong
+    results = _check_results(store, replace(check, query=query, target=None, focus_query=None), None, {})
+    return [result for result in results if result.focus in wanted]
 
 
 # the top-level SELECT (not in a prefix's IRI), and a sub-SELECT with the variable it gives first
@@ -144,13 +147,14 @@ def narrowed(query: str, values: Mapping[str, str], *, deep: bool = True) -> str
     give its variable first, which Oxigraph would otherwise evaluate on every node before the
     join. A sub-SELECT gives the same rows for those values either way, unless it is cut by LIMIT
     or OFFSET (with either anywhere, only the top is narrowed) or binds the variable itself (AS)."""
-    top = _TOP_SELECT.search(query)
+    code = support.code(query)  # strings, IRIs and comments blanked out, in their places
+    top = _TOP_SELECT.search(code)
     assert top is not None, "a check is a SELECT query"
     inserts = [(top.end(), values["this"])]
-    if deep and not _SLICED.search(query):
-        for found in _SUB_SELECT.finditer(query, top.end()):
+    if deep and not _SLICED.search(code):
+        for found in _SUB_SELECT.finditer(code, top.end()):
             name = found.group(1)
-            if name in values and not re.search(rf"\bAS\s+[$?]{name}\b", query, re.IGNORECASE):
+            if name in values and not re.search(rf"\bAS\s+[$?]{name}\b", code, re.IGNORECASE):
                 inserts.append((found.end(), values[name]))
     for at, clause in sorted(inserts, reverse=True):
         query = query[:at] + f" {clause} " + query[at:]
@@ -180,8 +184,10 @@ def _check_results(
     """Give the results of ``check``, its values as the data writes them (``as_written``: stored
     form -> written form), which the value tests and messages see too."""
     names, rows = _solutions(store, check, nodes)
-    seen: set[tuple[Node, Node | None, Node | None]] = set()
-    results = []
+    # one result per focus node, path and value, as pySHACL reports a SPARQL constraint's repeated
+    # rows; of several, the one whose message sorts first, so that the choice does not depend on
+    # the order rows come in (which follows the store's history, not the data)
+    kept: dict[tuple[Node, Node | None, Node | None], Result] = {}
     for row in rows:
         bound = {name: load.to_rdflib(term) for name, term in zip(names, row, strict=True) if term is not None}
         if as_written:
@@ -198,11 +204,11 @@ def _check_results(
                 message = _fill(message, {"this": focus, **bound})
             value = focus if value is None else value  # pySHACL gives $this when a constraint binds no value
         path = bound.get("path", check.path)
-        if (focus, path, value) in seen:  # pySHACL reports a SPARQL constraint's repeated rows once
-            continue
-        seen.add((focus, path, value))
-        results.append(Result(focus, path, value, check.shape, check.severity, message))
-    return results
+        result = Result(focus, path, value, check.shape, check.severity, message)
+        other = kept.get((focus, path, value))
+        if other is None or str(message or "") < str(other.message or ""):
+            kept[(focus, path, value)] = result
+    return list(kept.values())
 
 
 def _rows(store: pyoxigraph.Store, query: str) -> tuple[list[str], list[tuple[object, ...]]]:
