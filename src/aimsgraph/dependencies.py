@@ -19,106 +19,42 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph
-from rdflib import BNode, Literal, URIRef, Variable
-from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib import URIRef
+from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
 
-from aimsgraph import load
+from aimsgraph import query_patterns
+from aimsgraph.query_patterns import Link, Pattern, Term, UnfollowableError, Var, read
 
 _KINDS = 64  # kinds of row (choices of UNION branches) worth telling apart; past that, branches link nothing
-Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
 Nodes = set[Term]
 _DEFAULT = pyoxigraph.DefaultGraph()
-_PROBE = pyoxigraph.NamedNode("urn:aimsgraph:probe")
-_EXPRESSIONS = (
-    "Aggregate_",
-    "Conditional",
-    "Relational",
-    "Additive",
-    "Multiplicative",
-    "Unary",
-    "Function",
-    "OrderCondition",
-)
-# the algebra a check's body may be made of; anything else (GRAPH, SERVICE) is not followed
-_KNOWN = {
-    "SelectQuery", "Project", "Distinct", "Reduced", "Filter", "Join", "LeftJoin", "Union", "Minus",
-    "Extend", "ToMultiSet", "Group", "AggregateJoin", "BGP", "OrderBy", "Slice", "values",
-    "Builtin_EXISTS", "Builtin_NOTEXISTS", "GroupGraphPatternSub", "TriplesBlock", "TrueFilter",
-}  # fmt: skip
-
-
-class UnfollowableError(Exception):
-    """The query has a construct the analysis does not follow."""
-
-
-@dataclass(frozen=True)
-class _Var:
-    """A variable of the query, told apart from a same-named one local to another sub-SELECT."""
-
-    name: str
-    scope: int = 0
-
-
-_Position = _Var | Term
-
-
-@dataclass(frozen=True)
-class _Pattern:
-    """One triple pattern: its path is a predicate, a variable or an rdflib property path."""
-
-    subject: _Position
-    path: URIRef | _Var | Path
-    object: _Position
-    # for a pattern alone in a sub-SELECT that only asks whether it matches (GROUP BY or DISTINCT
-    # on its variables): those it gives out. Its answer changes only if a value starts or stops
-    # matching at all, which is tested on the store before any walk.
-    existential: frozenset[_Var] | None = None
-    # the parts that may or may not match, which it is inside (an OPTIONAL's, a UNION branch, a
-    # MINUS's, an EXISTS's), outermost first: see _joined
-    context: tuple[int, ...] = ()
-
-    @property
-    def variables(self) -> list[_Var]:
-        return [p for p in (self.subject, self.path, self.object) if isinstance(p, _Var)]
-
-
-@dataclass(frozen=True)
-class _Link:
-    """A BIND that copies one variable into another."""
-
-    source: _Var
-    target: _Var
-    context: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class _Step:
-    pattern: _Pattern | _Link
-    source: _Var
-    target: _Var
+    pattern: Pattern | Link
+    source: Var
+    target: Var
 
 
 @dataclass
 class Dependencies:
     """How a query's answers for its focus variable depend on the data."""
 
-    focus: _Var
-    patterns: list[_Pattern]
-    links: list[_Link] = field(default_factory=list)  # BIND (?x AS ?y)
+    focus: Var
+    patterns: list[Pattern]
+    links: list[Link] = field(default_factory=list)  # BIND (?x AS ?y)
     # each UNION: the optional parts it is in, and its branches
     unions: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
-    _chains: dict[int, dict[_Var, list[list[_Step]]] | None] = field(default_factory=dict)
+    _chains: dict[int, dict[Var, list[list[_Step]]] | None] = field(default_factory=dict)
 
     @property
     def predicates(self) -> frozenset[str] | None:
         """The predicates a changed triple must have to matter; None: any."""
         found: set[str] = set()
         for pattern in self.patterns:
-            predicates = _predicates(pattern.path)
-            if predicates is None or _nullable(pattern.path):  # a node's zero-length path to itself
+            predicates = query_patterns.predicates(pattern.path)
+            if predicates is None or query_patterns.nullable(pattern.path):  # a node's zero-length path to itself
                 return None
             found |= predicates
         return frozenset(found)
@@ -154,7 +90,7 @@ class Dependencies:
                         found |= _walk(view, chain, nodes)
         return found
 
-    def _chains_from(self, index: int) -> dict[_Var, list[list[_Step]]] | None:
+    def _chains_from(self, index: int) -> dict[Var, list[list[_Step]]] | None:
         """Give, from each variable of pattern ``index``, every chain to the focus variable through
         patterns that a row matching it also matches, not through it (its match binds both ends);
         None if in some kind of row no chain links it.
@@ -170,7 +106,7 @@ class Dependencies:
                 and own.context[len(enclosing) : len(enclosing) + 1] not in [(branch,) for branch in branches]
             ]
             kinds = list(itertools.product(*choices)) if math.prod(map(len, choices)) <= _KINDS else [()]
-            found: dict[_Var, list[list[_Step]]] = {}
+            found: dict[Var, list[list[_Step]]] = {}
             linked_in_every_kind = True
             for kind in kinds:
                 steps = self._steps(own.context, kind)
@@ -183,10 +119,10 @@ class Dependencies:
             self._chains[index] = found if linked_in_every_kind else None
         return self._chains[index]
 
-    def _steps(self, context: tuple[int, ...], branches: Sequence[tuple[int, ...]]) -> dict[_Var, list[_Step]]:
+    def _steps(self, context: tuple[int, ...], branches: Sequence[tuple[int, ...]]) -> dict[Var, list[_Step]]:
         """Give the steps between variables through the patterns and links joined to ``context``
         or inside one of the UNION ``branches`` (not in an optional part within it)."""
-        steps: dict[_Var, list[_Step]] = defaultdict(list)
+        steps: dict[Var, list[_Step]] = defaultdict(list)
         for pattern in self.patterns:
             if _joined(pattern.context, context) or pattern.context in branches:
                 for source, target in itertools.permutations(pattern.variables, 2):
@@ -198,13 +134,13 @@ class Dependencies:
         return steps
 
 
-def _chains(steps: dict[_Var, list[_Step]], start: _Var, goal: _Var, own: _Pattern) -> list[list[_Step]]:
+def _chains(steps: dict[Var, list[_Step]], start: Var, goal: Var, own: Pattern) -> list[list[_Step]]:
     """Give every chain of ``steps`` from ``start`` to ``goal``, through each variable and each
     pattern once (a pattern used twice can be cut short: the triple that matches it binds both
     variables, where the chain enters it and where it leaves), never through ``own``."""
     chains: list[list[_Step]] = []
 
-    def extend(at: _Var, chain: list[_Step], seen: set[_Var]) -> None:
+    def extend(at: Var, chain: list[_Step], seen: set[Var]) -> None:
         if at == goal:
             chains.append(list(chain))
             return
@@ -231,239 +167,10 @@ def analyse(query: str, focus: str = "this") -> Dependencies | None:
     """Give how ``query``'s answers for the variable ``focus`` depend on the data; None if the
     query has a construct the analysis does not follow (then every change may affect every answer)."""
     try:
-        algebra = translateQuery(parseQuery(query)).algebra
-        reader = _Reader()
-        reader.read(algebra, 0, {})
+        found = read(query)
     except UnfollowableError:
         return None
-    return Dependencies(_Var(focus), reader.patterns, reader.links, reader.unions)
-
-
-class _Reader:
-    """Collects a query's triple patterns from its algebra, naming each sub-SELECT's own variables apart."""
-
-    def __init__(self) -> None:
-        self.patterns: list[_Pattern] = []
-        self.links: list[_Link] = []
-        self.unions: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
-        self._scopes = itertools.count(1)
-        self._parts = itertools.count(1)
-        self._context: tuple[int, ...] = ()
-
-    def _read_apart(self, node: object, scope: int, outer: dict[str, int]) -> int:
-        """Read a part that may or may not match (an OPTIONAL's, a UNION branch, ...); give its number."""
-        enclosing = self._context
-        part = next(self._parts)
-        self._context = (*enclosing, part)
-        try:
-            self.read(node, scope, outer)
-        finally:
-            self._context = enclosing
-        return part
-
-    def read(self, node: object, scope: int, outer: dict[str, int]) -> None:
-        """Read ``node``; ``outer`` maps the names visible from enclosing scopes to their scope."""
-        if isinstance(node, list | tuple):
-            for item in node:
-                self.read(item, scope, outer)
-            return
-        if not isinstance(node, CompValue):
-            return
-        name = node.name
-        if self._read_optional(node, scope, outer):
-            return
-        if name not in _KNOWN and not name.startswith(_EXPRESSIONS):
-            raise UnfollowableError(name)
-        sub_select = _sub_select(node) if "__top__" in outer else None  # the first Project is the query's own
-        if sub_select is not None:
-            self._sub_select(*sub_select, scope, outer)
-            return
-        if name == "Project":
-            outer = {**outer, "__top__": 0}
-        if name in ("BGP", "TriplesBlock"):
-            for triple in _triples(node["triples"]):
-                self.patterns.append(self._pattern(triple, scope, outer))
-            return
-        if name == "Extend" and isinstance(node["expr"], Variable):
-            source, target = self._var(node["expr"], scope, outer), self._var(node["var"], scope, outer)
-            self.links.append(_Link(source, target, self._context))
-        for key, value in node.items():
-            if key != "_vars":
-                self.read(value, scope, outer)
-
-    def _read_optional(self, node: CompValue, scope: int, outer: dict[str, int]) -> bool:
-        """Read ``node`` if it has parts that may or may not match; give whether it had."""
-        name = node.name
-        if name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
-            # rdflib keeps the translated group as an attribute; the item is what it started
-            # from, less the filters it took out
-            self._read_apart(node.__dict__.get("graph", node.get("graph")), scope, outer)
-        elif name.startswith("Builtin_"):  # a function: its arguments may hold an EXISTS
-            self.read(list(node.values()), scope, outer)
-        elif name == "Union":  # each branch a part of its own; a row matches one
-            branches = tuple(self._read_apart(branch, scope, outer) for branch in _branches(node))
-            self.unions.append((self._context, branches))
-        elif name in ("LeftJoin", "Minus"):
-            self.read(node["p1"], scope, outer)
-            self._read_apart([node["p2"], node.get("expr")], scope, outer)
-        else:
-            return False
-        return True
-
-    def _sub_select(self, node: CompValue, distinct: bool, scope: int, outer: dict[str, int]) -> None:
-        """A sub-SELECT shares only the variables it projects; the others are its own."""
-        inner = next(self._scopes)
-        projected = {str(v) for v in node["PV"]}
-        names = {**{n: s for n, s in outer.items() if n in projected}, "__top__": 0}
-        for n in projected:
-            names.setdefault(n, scope)
-        before = len(self.patterns)
-        self.read(node["p"], inner, names)
-        if len(self.patterns) == before + 1 and _only_asks(
-            node["p"], projected, distinct=distinct, samples=_samples(node["p"])
-        ):
-            pattern = self.patterns[-1]
-            local = [v for v in pattern.variables if v.scope == inner]
-            if len(local) == len(set(local)) and not isinstance(pattern.path, Path):
-                given = frozenset(v for v in pattern.variables if v.scope != inner)
-                self.patterns[-1] = _Pattern(pattern.subject, pattern.path, pattern.object, given, pattern.context)
-
-    def _var(self, variable: Variable | BNode, scope: int, outer: dict[str, int]) -> _Var:
-        name = str(variable) if isinstance(variable, Variable) else "_:" + str(variable)
-        return _Var(name, outer.get(name, scope))
-
-    def _pattern(self, triple: Sequence[object], scope: int, outer: dict[str, int]) -> _Pattern:
-        subject, path, object_ = triple
-        return _Pattern(
-            self._position(subject, scope, outer),
-            self._path(path, scope, outer),
-            self._position(object_, scope, outer),
-            context=self._context,
-        )
-
-    def _position(self, term: object, scope: int, outer: dict[str, int]) -> _Position:
-        if isinstance(term, Variable | BNode):
-            return self._var(term, scope, outer)
-        if isinstance(term, URIRef):
-            return load.to_oxigraph(term)
-        if isinstance(term, Literal):  # as the store keeps it ("1.0"^^xsd:decimal matches "1")
-            probe = pyoxigraph.Store()
-            probe.add(pyoxigraph.Quad(_PROBE, _PROBE, load.to_oxigraph(term)))
-            stored: Term = next(iter(probe)).object
-            return stored
-        raise UnfollowableError(repr(term))
-
-    def _path(self, path: object, scope: int, outer: dict[str, int]) -> URIRef | _Var | Path:
-        if isinstance(path, Variable):
-            return self._var(path, scope, outer)
-        if isinstance(path, URIRef | Path):
-            _predicates(path)  # raises on a kind of path the walks do not know
-            return path
-        raise UnfollowableError(repr(path))
-
-
-def _branches(node: object) -> list[object]:
-    """Give the branches of a UNION, which rdflib nests two by two."""
-    if isinstance(node, CompValue) and node.name == "Union":
-        return [*_branches(node["p1"]), *_branches(node["p2"])]
-    return [node]
-
-
-def _sub_select(node: CompValue) -> tuple[CompValue, bool] | None:
-    """Give the Project of a sub-SELECT that ``node`` is, and whether it is DISTINCT; None if it is none."""
-    if node.name == "Project":
-        return node, False
-    inner = node.get("p")
-    if node.name == "Distinct" and isinstance(inner, CompValue) and inner.name == "Project":
-        return inner, True
-    return None
-
-
-def _triples(blocks: Sequence[Sequence[object]]) -> Iterator[Sequence[object]]:
-    """Give the triples of a BGP (triples) or of an EXISTS group not yet translated (flat lists)."""
-    for block in blocks:
-        if len(block) % 3:
-            raise UnfollowableError("a triples block of unexpected shape")
-        for i in range(0, len(block), 3):
-            yield block[i : i + 3]
-
-
-def _only_asks(node: object, projected: set[str], *, distinct: bool, samples: frozenset[str] = frozenset()) -> bool:
-    """Whether a sub-SELECT's body only asks which values of ``projected`` match its one pattern:
-    made distinct or grouped by them, with filters on those values alone and no aggregate but
-    SAMPLE of them (``samples``: their results). (Without DISTINCT or GROUP BY, each match is a
-    row of its own, and a count outside would see it.)"""
-    if not isinstance(node, CompValue):
-        return False
-    name = node.name
-    if name == "Group":
-        grouped = {str(v) for v in node.get("expr") or []}
-        return grouped == projected and _only_asks(node["p"], projected, distinct=True, samples=samples)
-    if name == "Filter":
-        fair = _variables(node["expr"]) <= projected
-        return fair and _only_asks(node["p"], projected, distinct=distinct, samples=samples)
-    if name == "Extend":
-        fair = str(node["var"]) in projected and _variables(node["expr"]) <= projected | samples
-        return fair and _only_asks(node["p"], projected, distinct=distinct, samples=samples)
-    if name == "AggregateJoin":
-        fair = all(a.name == "Aggregate_Sample" and str(a["vars"]) in projected for a in node["A"])
-        return fair and _only_asks(node["p"], projected, distinct=distinct, samples=samples)
-    return distinct and name == "BGP" and len(node["triples"]) == 1
-
-
-def _samples(node: object) -> frozenset[str]:
-    """Give the results of the aggregates in a sub-SELECT's body (which _only_asks then requires
-    to be SAMPLEs of what it gives), read by the BINDs above them."""
-    if not isinstance(node, CompValue):
-        return frozenset()
-    found = {str(a["res"]) for a in node["A"]} if node.name == "AggregateJoin" else set()
-    return frozenset(found).union(_samples(node.get("p")))
-
-
-def _variables(expression: object) -> set[str]:
-    """Give the names of the variables an expression reads (rdflib's own list misses some)."""
-    if isinstance(expression, Variable):
-        return {str(expression)}
-    if isinstance(expression, CompValue):
-        values: list[object] = [v for k, v in expression.items() if k != "_vars"]
-        values.append(expression.__dict__.get("graph"))  # an EXISTS's group, kept as an attribute
-        return set().union(*map(_variables, values)) if values else set()
-    if isinstance(expression, list | tuple):
-        return set().union(*map(_variables, expression)) if expression else set()
-    return set()
-
-
-def _nullable(path: object) -> bool:
-    """Whether ``path`` has a zero-length match (p*, p?), from any node of the graph to itself."""
-    if isinstance(path, MulPath):
-        return path.mod in ("*", "?") or _nullable(path.path)
-    if isinstance(path, InvPath):
-        return _nullable(path.arg)
-    if isinstance(path, SequencePath):
-        return all(_nullable(arg) for arg in path.args)
-    if isinstance(path, AlternativePath):
-        return any(_nullable(arg) for arg in path.args)
-    return False
-
-
-def _predicates(path: URIRef | _Var | Path) -> set[str] | None:
-    if isinstance(path, URIRef):
-        return {str(path)}
-    if isinstance(path, _Var | NegatedPath):
-        return None
-    if isinstance(path, InvPath):
-        return _predicates(path.arg)
-    if isinstance(path, MulPath):
-        return _predicates(path.path)
-    if isinstance(path, SequencePath | AlternativePath):
-        found: set[str] = set()
-        for arg in path.args:
-            inner = _predicates(arg)
-            if inner is None:
-                return None
-            found |= inner
-        return found
-    raise UnfollowableError(repr(path))
+    return Dependencies(Var(focus), found.patterns, found.links, found.unions)
 
 
 class View:
@@ -489,7 +196,7 @@ class View:
             ):
                 yield s, p, o
 
-    def starts_or_stops(self, pattern: _Pattern, triple: pyoxigraph.Quad) -> bool:
+    def starts_or_stops(self, pattern: Pattern, triple: pyoxigraph.Quad) -> bool:
         """Whether a pattern asked only whether it matches, with its given variables bound as in
         ``triple``, matches now and did not before, or the reverse."""
         given = pattern.existential or frozenset()
@@ -497,7 +204,7 @@ class View:
         for position, value in zip((pattern.subject, pattern.path, pattern.object), triple, strict=False):
             if isinstance(position, URIRef):
                 bound.append(pyoxigraph.NamedNode(str(position)))
-            elif isinstance(position, _Var):
+            elif isinstance(position, Var):
                 bound.append(value if position in given else None)
             else:
                 bound.append(position)  # type: ignore[arg-type]
@@ -518,30 +225,30 @@ class View:
         return now != before
 
 
-def _seeds(view: View, pattern: _Pattern, triple: pyoxigraph.Quad) -> dict[_Var, Nodes] | None:
+def _seeds(view: View, pattern: Pattern, triple: pyoxigraph.Quad) -> dict[Var, Nodes] | None:
     """Give the values that ``triple``, as a match of ``pattern``, binds to its variables (for a
     path, the path's ends whose path may run through it); {} if it cannot match; None if it binds
     no variable and so may change every answer."""
     path = pattern.path
-    if isinstance(path, URIRef | _Var) and not isinstance(path, Path):
+    if isinstance(path, URIRef | Var) and not isinstance(path, Path):
         if isinstance(path, URIRef) and str(path) != triple.predicate.value:
             return {}
         if any(
-            not isinstance(position, _Var) and position != value
+            not isinstance(position, Var) and position != value
             for position, value in ((pattern.subject, triple.subject), (pattern.object, triple.object))
         ):
             return {}
-        seeds: dict[_Var, Nodes] = {}
+        seeds: dict[Var, Nodes] = {}
         for position, value in (
             (pattern.subject, triple.subject),
             (path, triple.predicate),
             (pattern.object, triple.object),
         ):
-            if isinstance(position, _Var):
+            if isinstance(position, Var):
                 seeds.setdefault(position, set()).add(value)
         return seeds or None
-    predicates = _predicates(path)
-    nullable = _nullable(path)
+    predicates = query_patterns.predicates(path)
+    nullable = query_patterns.nullable(path)
     if predicates is not None and triple.predicate.value not in predicates and not nullable:
         return {}
     starts, ends = _through(view, path, triple)
@@ -550,18 +257,18 @@ def _seeds(view: View, pattern: _Pattern, triple: pyoxigraph.Quad) -> dict[_Var,
         ends |= {triple.subject, triple.object}
     # with a constant end, the path must reach it: asked from each candidate (from the constant,
     # a class, say, the walk would visit every instance)
-    if not isinstance(pattern.subject, _Var):
+    if not isinstance(pattern.subject, Var):
         starts &= {pattern.subject}
         ends = {end for end in ends if starts & _backward(view, path, {end})} if starts else set()
-    if not isinstance(pattern.object, _Var):
+    if not isinstance(pattern.object, Var):
         ends &= {pattern.object}
         starts = {start for start in starts if ends & _forward(view, path, {start})} if ends else set()
     if not starts and not ends:
         return {}
     seeds = {}
-    if isinstance(pattern.subject, _Var):
+    if isinstance(pattern.subject, Var):
         seeds[pattern.subject] = set(starts)
-    if isinstance(pattern.object, _Var):
+    if isinstance(pattern.object, Var):
         seeds.setdefault(pattern.object, set()).update(ends)
     return seeds or None
 
@@ -647,23 +354,23 @@ def _walk(view: View, chain: list[_Step], nodes: Nodes) -> Nodes:
     """Follow ``chain`` from the values ``nodes`` of its first variable to those of its last."""
     for step in chain:
         pattern = step.pattern
-        if isinstance(pattern, _Link) or not nodes:
+        if isinstance(pattern, Link) or not nodes:
             continue
         nodes = _step(view, pattern, step.source, step.target, nodes)
     return nodes
 
 
-def _step(view: View, pattern: _Pattern, source: _Var, target: _Var, nodes: Nodes) -> Nodes:
+def _step(view: View, pattern: Pattern, source: Var, target: Var, nodes: Nodes) -> Nodes:
     path = pattern.path
-    if source == pattern.subject and target == pattern.object and not isinstance(path, _Var):
+    if source == pattern.subject and target == pattern.object and not isinstance(path, Var):
         return _forward(view, path, nodes)
-    if source == pattern.object and target == pattern.subject and not isinstance(path, _Var):
+    if source == pattern.object and target == pattern.subject and not isinstance(path, Var):
         return _backward(view, path, nodes)
     # through a variable predicate: match the one triple pattern with the source bound
     found: Nodes = set()
     positions = (pattern.subject, path, pattern.object)
     for node in nodes:
-        pattern_terms = [node if p == source else (p if not isinstance(p, _Var | Path) else None) for p in positions]
+        pattern_terms = [node if p == source else (p if not isinstance(p, Var | Path) else None) for p in positions]
         subject, predicate, object_ = pattern_terms
         if isinstance(predicate, URIRef):
             predicate = pyoxigraph.NamedNode(str(predicate))

@@ -10,24 +10,26 @@ IRI, so a parser never opens a file or a URL of its own accord.
 from __future__ import annotations
 
 import gc
-import os
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
-from aimsgraph import jsonld, limits, locate
-from aimsgraph.errors import InputError, UsageError
+from aimsgraph import inputs, jsonld, limits, locate
+from aimsgraph.errors import InputError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Progress, SourceLocation
 
-STDIN = "-"
+# where the inputs are found and read, in inputs.py; the faces know them by these names
+STDIN = inputs.STDIN
+SourceFile = inputs.SourceFile
+collect = inputs.collect
+rdf_files = inputs.rdf_files
+read = inputs.read
 _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = str(RDF.langString)
 _RDF_TYPE = str(RDF.type)
@@ -36,16 +38,6 @@ _RDF_TYPE_NODE = pyoxigraph.NamedNode(_RDF_TYPE)
 
 # formats whose subjects have no line of their own: a mention of the IRI is searched for instead
 _MENTIONED = (RdfFormat.JSONLD, RdfFormat.RDFXML)
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One input to be parsed: its display name, bytes, format and base IRI."""
-
-    name: str
-    content: bytes
-    rdf_format: RdfFormat
-    base_iri: str
 
 
 @dataclass
@@ -250,77 +242,6 @@ class LoadedData:
             if line is not None:
                 return SourceLocation(name, line)
         return None
-
-
-def collect(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> list[SourceFile]:
-    """Give the RDF inputs named by ``paths``: files, directories searched recursively, or ``-``.
-
-    :raises UsageError: a path does not exist, a directory holds no RDF file, or a file's format
-        cannot be told from its extension.
-    """
-    if not paths:
-        raise UsageError("no input: give at least one file, directory or '-'")
-    sources: list[SourceFile] = []
-    for raw in paths:
-        if raw == STDIN:
-            rdf_format = input_format or RdfFormat.TURTLE
-            sources.append(SourceFile("<stdin>", sys.stdin.buffer.read(), rdf_format, "urn:aimsgraph:stdin#"))
-            continue
-        sources.extend(read(path, file_format) for path, file_format in rdf_files([raw], input_format=input_format))
-    return sources
-
-
-def rdf_files(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> list[tuple[Path, RdfFormat]]:
-    """Give the RDF files named by ``paths`` (files, or directories searched recursively), with
-    their formats, without reading them.
-
-    :raises UsageError: a path does not exist, a directory holds no RDF file, or a file's format
-        cannot be told from its extension.
-    """
-    found: list[tuple[Path, RdfFormat]] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise UsageError(f"{raw}: no such file or directory")
-        if path.is_dir():
-            files = [(file, input_format or RdfFormat.from_path(file)) for file in _walk(path)]
-            if not files:
-                raise UsageError(f"{raw}: directory holds no RDF file (.ttl, .trig, .nt, .nq, .jsonld, .rdf, .owl)")
-            found.extend((file, file_format) for file, file_format in files if file_format is not None)
-        else:
-            file_format = input_format or RdfFormat.from_path(path)
-            if file_format is None:
-                raise UsageError(f"{raw}: cannot tell the RDF format from the extension; use --input-format")
-            found.append((path, file_format))
-    return found
-
-
-def _walk(directory: Path) -> Iterable[Path]:
-    """Yield RDF files under ``directory`` in a stable order, following symlinks but never looping."""
-    seen: set[str] = set()
-    for root, dirs, files in os.walk(directory, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
-            dirs[:] = []
-            continue
-        seen.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            candidate = Path(root, name)
-            if not name.startswith(".") and RdfFormat.from_path(candidate) is not None:
-                yield candidate
-
-
-def read(path: Path, rdf_format: RdfFormat) -> SourceFile:
-    """Read one RDF file (not yet parsed).
-
-    :raises UsageError: it cannot be read.
-    """
-    try:
-        content = path.read_bytes()
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
-    return SourceFile(str(path), content, rdf_format, path.resolve().as_uri())
 
 
 def load(sources: Sequence[SourceFile], progress: Progress | None = None) -> LoadedData:
