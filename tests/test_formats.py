@@ -8,7 +8,7 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 
 from aimsgraph.formats import RdfFormat
-from aimsgraph.locate import subject_lines
+from aimsgraph.locate import ntriples_lines, subject_lines
 from aimsgraph.validate import validate
 from tests.conftest import FIXTURE_AS_OF, FIXTURES
 
@@ -103,3 +103,18 @@ def test_a_finding_points_at_the_offending_property_line(tmp_path: Path) -> None
     missing = next(f for f in report.findings if f.rule == "AISystemAccountableOwner")
     assert missing.location is not None
     assert (missing.location.line, missing.location.property_line) == (4, None)  # nothing written to point at
+
+
+def test_ntriples_lines_are_read_from_the_bytes_statement_by_statement() -> None:
+    content = (
+        b"<https://x.example/a> <https://x.example/p> <https://x.example/b> .\n"
+        b"\n"
+        b'  <https://x.example/b> <https://x.example/p> "x" .\r\n'
+        b'<https://x.example/b> <https://x.example/q> "y" .\n'
+        b'<https://x.example/a> <https://x.example/q> "z" .\n'
+    )
+    lines = ntriples_lines(content, {"https://x.example/b", "https://x.example/a"})
+    assert lines.subjects == {"https://x.example/a": 1, "https://x.example/b": 3}
+    assert lines.properties[("https://x.example/b", "https://x.example/q")] == 4
+    assert lines.properties[("https://x.example/a", "https://x.example/q")] == 5
+    assert ntriples_lines(content, {"https://x.example/b"}).subjects == {"https://x.example/b": 3}

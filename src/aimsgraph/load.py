@@ -52,8 +52,12 @@ class _LineIndex:
     def add(self, sources: Sequence[SourceFile], wanted: set[str]) -> None:
         """Add where the ``wanted`` subjects are written in ``sources``."""
         for source in sources:
-            text = source.content.decode("utf-8", errors="replace")
-            lines = locate.source_lines(text, source.rdf_format, source.base_iri, wanted)
+            if source.rdf_format in (RdfFormat.NTRIPLES, RdfFormat.NQUADS):  # read as bytes, not decoded whole
+                lines = locate.ntriples_lines(source.content, wanted)
+                text = ""
+            else:
+                text = source.content.decode("utf-8", errors="replace")
+                lines = locate.source_lines(text, source.rdf_format, source.base_iri, wanted)
             for iri, line in lines.subjects.items():
                 self.subjects.setdefault(iri, []).append(SourceLocation(source.name, line))
             for pair, line in lines.properties.items():
