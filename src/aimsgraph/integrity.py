@@ -49,7 +49,11 @@ def redefinitions_in(store: pyoxigraph.Store) -> list[Triple]:
     """Give the statements in ``store`` (the organisation's data alone) that redefine our terms."""
     solutions = store.query(assets.query_text(_QUERY))
     assert isinstance(solutions, pyoxigraph.QuerySolutions)
-    return [(load.to_rdflib(row["s"]), load.to_rdflib(row["p"]), load.to_rdflib(row["o"])) for row in solutions]
+    # read through before any conversion: this may run on a thread of its own, and Oxigraph's
+    # answer must be dropped on the thread that asked (a logged warning's traceback could keep it)
+    rows = [(row["s"], row["p"], row["o"]) for row in solutions]
+    del solutions
+    return [(load.to_rdflib(s), load.to_rdflib(p), load.to_rdflib(o)) for s, p, o in rows]
 
 
 def without(quads: Sequence[pyoxigraph.Quad], set_aside: Sequence[Triple]) -> list[pyoxigraph.Quad]:
