@@ -30,7 +30,7 @@ import pyoxigraph
 from aimsgraph import library, load, sparql
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Engine, Finding, Inference, Requirement, Severity, Term, ValidationReport
-from aimsgraph.validate import bundled_catalog, read, validate_in_store
+from aimsgraph.validate import bundled_catalog, read, validation_of
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
 
@@ -135,14 +135,14 @@ def gaps_loaded(
     ``store``: the one the data was parsed into, if it was (see :func:`aimsgraph.validate.read`)."""
     # The coverage queries see what the shapes saw: the data less what redefines our terms, the
     # extensions, and the same entailments; so they run on the store validation ran on.
-    validation, store = validate_in_store(
+    validation = validation_of(
         data, store=store, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
     )
-    return gaps_of(validation, store)
+    return gaps_of(validation.report(), validation.context.store)
 
 
 def gaps_of(validation: ValidationReport, store: pyoxigraph.Store) -> GapReport:
-    """Give the gap report of a validation, from the store it ran on (as :func:`validate_in_store`
+    """Give the gap report of a validation, from the store it ran on (as :func:`aimsgraph.validate.validation_of`
     or an incremental session leaves it)."""
     as_of = validation.as_of
     coverage_rows = _select(store, "clause-coverage", as_of)

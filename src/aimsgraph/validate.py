@@ -136,7 +136,7 @@ def validate_loaded(
     progress: Progress | None = None,
 ) -> ValidationReport:
     """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
-    report, _ = validate_in_store(
+    return validation_of(
         data,
         store=store,
         as_of=as_of,
@@ -146,41 +146,7 @@ def validate_loaded(
         extensions=extensions,
         engine=engine,
         progress=progress,
-    )
-    return report
-
-
-# Python's cyclic collector would walk the half a million parsed quads again and again while
-# results and findings are made (at 10,000 AI systems, 484 collections, 0.64 s); what is dropped
-# is still freed by reference counting, and the collector resumes after.
-@load.collection_paused()
-def validate_in_store(
-    data: load.LoadedData,
-    *,
-    store: pyoxigraph.Store | None = None,
-    as_of: dt.date,
-    inference: Inference = Inference.NONE,
-    shapes: Sequence[str] = (),
-    bundled_shapes: bool = True,
-    extensions: Sequence[str] = (),
-    engine: Engine = Engine.SPARQL,
-    progress: Progress | None = None,
-) -> tuple[ValidationReport, pyoxigraph.Store]:
-    """Give the validation report of already loaded AIMS data, and the store the shapes ran on:
-    the data less what redefines our terms, with the ontology, catalogues, extensions and the
-    validation context, closed under ``inference``. What the gap queries must see is in it."""
-    validation = validation_of(
-        data,
-        store=store,
-        as_of=as_of,
-        inference=inference,
-        shapes=shapes,
-        bundled_shapes=bundled_shapes,
-        extensions=extensions,
-        engine=engine,
-        progress=progress,
-    )
-    return validation.report(), validation.context.store
+    ).report()
 
 
 @dataclass
@@ -207,6 +173,9 @@ class Validation:
         return findings.report(self.context, self.results, triples=self.triples, notes=self.notes, made=self.made)
 
 
+# Python's cyclic collector would walk the half a million parsed quads again and again while
+# results and findings are made (at 10,000 AI systems, 484 collections, 0.64 s); what is dropped
+# is still freed by reference counting, and the collector resumes after.
 @load.collection_paused()
 def validation_of(
     data: load.LoadedData,
@@ -220,8 +189,11 @@ def validation_of(
     engine: Engine = Engine.SPARQL,
     progress: Progress | None = None,
 ) -> Validation:
-    """Validate already loaded AIMS data, keeping what a re-validation needs (see :func:`validate_in_store`);
-    ``store``: the one the data was parsed into, if it was (see :func:`read`)."""
+    """Validate already loaded AIMS data: the report (``.report()``), the store the shapes ran on
+    (``.context.store``: the data less what redefines our terms, with the ontology, catalogues,
+    extensions and the validation context, closed under ``inference``; what the gap queries must
+    see is in it) and what a re-validation needs. ``store``: the one the data was parsed into, if
+    it was (see :func:`read`)."""
     shacl.check_rdflib_plugins()
     shapes_graph = _shapes_graph(shapes, bundled=bundled_shapes)
     # One store: the data alone first (what redefines our terms, how many triples, whether Oxigraph
