@@ -348,14 +348,22 @@ def _normalise(result: SelectResult, lists: tuple[str, ...]) -> SelectResult:
     indexes = [i for i, column in enumerate(result.columns) if column in lists]
     if not indexes:
         return result
+    # the same lists come back row after row (a team as owner, a control): each is sorted once
+    sorted_lists: dict[Term, Term | None] = {}
+
+    def members(cell: Term) -> Term | None:
+        if cell not in sorted_lists:
+            kept = sorted(set(filter(None, cell.value.split("|"))))
+            sorted_lists[cell] = Term(TermKind.LITERAL, "|".join(kept), XSD_STRING) if kept else None
+        return sorted_lists[cell]
+
     rows = []
     for row in result.rows:
         cells = list(row)
         for i in indexes:
             cell = cells[i]
             if cell is not None and cell.kind is TermKind.LITERAL:
-                members = sorted(set(filter(None, cell.value.split("|"))))
-                cells[i] = Term(TermKind.LITERAL, "|".join(members), XSD_STRING) if members else None
+                cells[i] = members(cell)
         rows.append(tuple(cells))
     return SelectResult(result.columns, tuple(rows))
 
