@@ -118,3 +118,8 @@ def test_ntriples_lines_are_read_from_the_bytes_statement_by_statement() -> None
     assert lines.properties[("https://x.example/b", "https://x.example/q")] == 4
     assert lines.properties[("https://x.example/a", "https://x.example/q")] == 5
     assert ntriples_lines(content, {"https://x.example/b"}).subjects == {"https://x.example/b": 3}
+    carriage_returns = content.replace(b"\r\n", b"\n").replace(b"\n", b"\r")  # N-Triples allows CR alone
+    assert ntriples_lines(carriage_returns, {"https://x.example/b", "https://x.example/a"}).subjects == {
+        "https://x.example/a": 1,
+        "https://x.example/b": 3,
+    }

@@ -97,7 +97,11 @@ def ai_systems(store: pyoxigraph.Store, nodes: Iterable[Node]) -> dict[Node, tup
             query = query.rstrip().removesuffix("}") + f"    {values}\n}}\n"
     # read through at once: this runs on a thread of its own, and Oxigraph's answer must be
     # dropped on the thread that asked, which an exception's traceback would not do
-    rows = [(row["node"], row["system"], row["label"]) for row in select(store, query)]
+    solutions = select(store, query)
+    try:
+        rows = [(row["node"], row["system"], row["label"]) for row in solutions]
+    finally:  # and on an error too: its traceback, which keeps this frame, goes to another thread
+        del solutions
     found: dict[Node, set[tuple[str, str | None]]] = {}
     for node, system, label in rows:
         found.setdefault(load.to_rdflib(node), set()).add(

@@ -187,7 +187,8 @@ class Session:
                     gone[triple] = quad
             for triple in now - was:
                 quad = pyoxigraph.Quad(*triple)
-                # (a statement the ontology also makes counts as the data's first)
+                # (a change that states what the ontology or an extension states does not come
+                # here: see _not_incremental; nor data that did, when the session opened)
                 if quad in store and triple not in self._trusted and triple not in gone:
                     repeated[triple] += 1
                     continue

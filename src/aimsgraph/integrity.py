@@ -48,11 +48,14 @@ def redefinitions(quads: Sequence[pyoxigraph.Quad]) -> list[Triple]:
 def redefinitions_in(store: pyoxigraph.Store) -> list[Triple]:
     """Give the statements in ``store`` (the organisation's data alone) that redefine our terms."""
     solutions = store.query(assets.query_text(_QUERY))
-    assert isinstance(solutions, pyoxigraph.QuerySolutions)
     # read through before any conversion: this may run on a thread of its own, and Oxigraph's
-    # answer must be dropped on the thread that asked (a logged warning's traceback could keep it)
-    rows = [(row["s"], row["p"], row["o"]) for row in solutions]
-    del solutions
+    # answer must be dropped on the thread that asked (a traceback, which keeps this frame, or a
+    # logged warning's, could carry it to another)
+    try:
+        assert isinstance(solutions, pyoxigraph.QuerySolutions)
+        rows = [(row["s"], row["p"], row["o"]) for row in solutions]
+    finally:
+        del solutions
     return [(load.to_rdflib(s), load.to_rdflib(p), load.to_rdflib(o)) for s, p, o in rows]
 
 

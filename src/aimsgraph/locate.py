@@ -31,7 +31,7 @@ _TURTLE_TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_NTRIPLES_STATEMENT = re.compile(rb"^[ \t]*<([^>\n]*)>[ \t]*<([^>\n]*)>", re.MULTILINE)
+_NTRIPLES_STATEMENT = re.compile(rb"(?:^|(?<=\r))[ \t]*<([^>\r\n]*)>[ \t]*<([^>\r\n]*)>", re.MULTILINE)
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
 
@@ -95,8 +95,11 @@ def _line_subjects(text: str | bytes, wanted: Container[str]) -> SourceLines:
     for match in _NTRIPLES_STATEMENT.finditer(content):
         subject = match.group(1).decode("utf-8", errors="replace")
         if subject in wanted:
-            line += content.count(b"\n", counted, match.start())
-            counted = match.start()
+            # a line ends with LF, CR LF or CR alone, as N-Triples allows
+            start = match.start()
+            line += content.count(b"\n", counted, start) + content.count(b"\r", counted, start)
+            line -= content.count(b"\r\n", counted, start)
+            counted = start
             found.subjects.setdefault(subject, line)
             found.properties.setdefault((subject, match.group(2).decode("utf-8", errors="replace")), line)
     return found

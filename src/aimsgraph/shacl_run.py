@@ -216,9 +216,11 @@ def _rows(store: pyoxigraph.Store, query: str) -> tuple[list[str], list[tuple[ob
     dropped on the thread that asked: read here, where no Python code runs, no frame that a
     logged warning's traceback keeps alive (rdflib logs ill-typed literals) can carry it away."""
     solutions = store.query(query)
-    assert isinstance(solutions, pyoxigraph.QuerySolutions)
-    names = [variable.value for variable in solutions.variables]
-    return names, [tuple(row) for row in solutions]
+    try:
+        assert isinstance(solutions, pyoxigraph.QuerySolutions)
+        return [variable.value for variable in solutions.variables], [tuple(row) for row in solutions]
+    finally:  # and on an error too: its traceback, which keeps this frame, goes to another thread
+        del solutions
 
 
 def _fill(message: Literal, bound: dict[str, Node]) -> Literal:
