@@ -384,11 +384,15 @@ def _same_after(
     return session
 
 
+def _on_ai_systems(select: str) -> str:
+    """A shape of one SPARQL constraint on every AI system."""
+    return f'ex:Rule a sh:NodeShape ; sh:targetClass aims:AISystem ; sh:sparql [ sh:select """{select}""" ] .\n'
+
+
 def test_a_variable_an_optional_part_leaves_unbound_matches_anything(tmp_path: Path) -> None:
-    shapes = (
-        "ex:Owned a sh:NodeShape ; sh:targetClass aims:AISystem ; sh:sparql [ sh:select "
-        '"""SELECT $this WHERE { OPTIONAL { $this <https://x.example/owner> ?o } '
-        'FILTER NOT EXISTS { ?o <https://x.example/active> true } }""" ] .\n'
+    shapes = _on_ai_systems(
+        "SELECT $this WHERE { OPTIONAL { $this <https://x.example/owner> ?o } "
+        "FILTER NOT EXISTS { ?o <https://x.example/active> true } }"
     )
     systems = _turtle("s.ttl", "ex:a a aims:AISystem . ex:b a aims:AISystem ; ex:owner ex:x .\n")
     active = _turtle("x.ttl", "ex:x ex:active true .\n")
@@ -396,10 +400,9 @@ def test_a_variable_an_optional_part_leaves_unbound_matches_anything(tmp_path: P
 
 
 def test_a_filter_in_a_sub_select_that_asks_whether_something_matches(tmp_path: Path) -> None:
-    shapes = (
-        "ex:High a sh:NodeShape ; sh:targetClass aims:AISystem ; sh:sparql [ sh:select "
-        '"""SELECT $this WHERE { { SELECT DISTINCT ?this WHERE { ?this <https://x.example/score> ?s . '
-        'FILTER (?s > 5) } } }""" ] .\n'
+    shapes = _on_ai_systems(
+        "SELECT $this WHERE { { SELECT DISTINCT ?this WHERE { ?this <https://x.example/score> ?s . "
+        "FILTER (?s > 5) } } }"
     )
     low = _turtle("s.ttl", "ex:a a aims:AISystem ; ex:score 1 .\n")
     _same_after([[low], [_turtle("s.ttl", "ex:a a aims:AISystem ; ex:score 1, 9 .\n")], [low]], tmp_path, shapes=shapes)

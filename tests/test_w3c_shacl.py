@@ -87,12 +87,13 @@ def _validated(data: Graph, shapes: Graph) -> tuple[Counter[Key], tuple[str, ...
     quads = load.to_quads(data)
     store = load.oxigraph_store(quads)
     literals = {quad.object for quad in quads if isinstance(quad.object, pyoxigraph.Literal)}
-    results, notes = core._results(
+    _, each, other, notes = core._results_each(
         core._Working(store, data),
         shapes,
         Engine.SPARQL,
         rewritten=core._rewritten_literals(literals),
     )
+    results = [result for results in each for result in results] + other
     found = Counter(
         (_term(r.focus), _path(shapes, r.path), _term(r.value), _term(r.shape), r.severity) for r in results
     )

@@ -324,19 +324,6 @@ def _written(literal: pyoxigraph.Literal) -> str:
     return f'"{literal.value}"' + (f"^^xsd:{kind}" if kind != datatype else f"^^<{datatype}>")
 
 
-def _results(
-    working: _Working,
-    shapes: Graph,
-    engine: Engine,
-    progress: Progress | None = None,
-    *,
-    rewritten: _Rewritten = _NOTHING_REWRITTEN,
-) -> tuple[list[shacl_run.Result], tuple[str, ...]]:
-    """Give the validation results of ``working``, and notes on how they were found (see :func:`_results_each`)."""
-    _, each, other, notes = _results_each(working, shapes, engine, progress, rewritten=rewritten)
-    return [result for results in each for result in results] + other, notes
-
-
 def _results_each(
     working: _Working,
     shapes: Graph,
