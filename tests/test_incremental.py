@@ -27,7 +27,7 @@ from aimsgraph import dependencies, incremental, load, shacl_run
 from aimsgraph.errors import InputError
 from aimsgraph.formats import RdfFormat
 from aimsgraph.model import Inference, ValidationReport
-from aimsgraph.validate import _bundled_shapes, validate_loaded
+from aimsgraph.validate import _bundled_shapes, validation_of
 from tests.conftest import EXAMPLE_AS_OF, ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -106,7 +106,7 @@ def _random_edits(sources: list[load.SourceFile], seed: int, edits: int) -> None
         current[name] = load.SourceFile(name, content, RdfFormat.TURTLE, current[name].base_iri)
         got = session.update([current[name]])
         partial += session.last.full is None
-        want = validate_loaded(load.load(list(current.values())), as_of=AS_OF)
+        want = validation_of(load.load(list(current.values())), as_of=AS_OF).report()
         assert _key(got) == _key(want), f"edit {step} of seed {seed} ({name}): {session.last}"
     assert partial, "every change was validated in full: the incremental path was never taken"
 
@@ -169,9 +169,9 @@ def test_files_added_and_removed() -> None:
     session, files = _session_on_example()
     removed = session.update([], removed=[files["audits.ttl"].name])
     without = [source for name, source in files.items() if name != "audits.ttl"]
-    assert _key(removed) == _key(validate_loaded(load.load(without), as_of=AS_OF))
+    assert _key(removed) == _key(validation_of(load.load(without), as_of=AS_OF).report())
     added = session.update([files["audits.ttl"]])
-    assert _key(added) == _key(validate_loaded(load.load([*without, files["audits.ttl"]]), as_of=AS_OF))
+    assert _key(added) == _key(validation_of(load.load([*without, files["audits.ttl"]]), as_of=AS_OF).report())
 
 
 def test_what_cannot_be_followed_is_validated_in_full() -> None:
@@ -184,7 +184,7 @@ def test_what_cannot_be_followed_is_validated_in_full() -> None:
     )
     report = session.update([redefining])
     assert session.last.full is not None and "redefines" in session.last.full
-    assert _key(report) == _key(validate_loaded(load.load([*files.values(), redefining]), as_of=AS_OF))
+    assert _key(report) == _key(validation_of(load.load([*files.values(), redefining]), as_of=AS_OF).report())
 
     inferring = incremental.Session(AS_OF, inference=Inference.RDFS)
     inferring.open(list(files.values()))
@@ -346,7 +346,7 @@ def test_a_statement_two_files_make_stays_until_both_drop_it() -> None:
     assert session.last.removed == 1
     assert any(f.rule == "AISystemAccountableOwner" for f in both.findings)
     without = [_with(systems, owner, ""), *(f for name, f in files.items() if name != "systems.ttl")]
-    assert _key(both) == _key(validate_loaded(load.load(without), as_of=AS_OF))
+    assert _key(both) == _key(validation_of(load.load(without), as_of=AS_OF).report())
 
 
 # What a review found: each a sequence of changes after which the session and a full run differed.
@@ -378,7 +378,7 @@ def _same_after(
         names = order or list(current)
         got = session.update(changed, order=names)
         sources = [current[name] for name in names if name in current]
-        want = validate_loaded(load.load(sources), as_of=AS_OF, shapes=shape_files)
+        want = validation_of(load.load(sources), as_of=AS_OF, shapes=shape_files).report()
         assert _key(got) == _key(want), f"step {step}: {session.last}"
         assert got.sources == want.sources and got.prefixes == want.prefixes
     return session
@@ -464,4 +464,4 @@ def test_after_an_update_fails_the_next_validates_in_full(monkeypatch: pytest.Mo
     report = session.update([_with(systems, owner, "")])
     assert session.last.full == "the last update failed"
     without = [_with(systems, owner, ""), *(f for name, f in files.items() if name != "systems.ttl")]
-    assert _key(report) == _key(validate_loaded(load.load(without), as_of=AS_OF))
+    assert _key(report) == _key(validation_of(load.load(without), as_of=AS_OF).report())

@@ -8,7 +8,7 @@ import pytest
 
 from aimsgraph import load
 from aimsgraph.errors import InputError
-from aimsgraph.validate import read, validate, validate_loaded
+from aimsgraph.validate import read, validate, validation_of
 from tests.conftest import EXAMPLE_AS_OF, ROOT
 
 EXAMPLE = ROOT / "examples" / "kestrel"
@@ -18,8 +18,8 @@ def test_the_example_parsed_into_the_store_gives_the_same_report() -> None:
     sources = load.collect([str(EXAMPLE)])
     data, store = read(sources)
     assert store is not None and data.streamed and not data.quads
-    streamed = validate_loaded(data, store=store, as_of=EXAMPLE_AS_OF)
-    parsed = validate_loaded(load.load(sources), as_of=EXAMPLE_AS_OF)
+    streamed = validation_of(data, store=store, as_of=EXAMPLE_AS_OF).report()
+    parsed = validation_of(load.load(sources), as_of=EXAMPLE_AS_OF).report()
     assert streamed == parsed
 
 

@@ -24,7 +24,7 @@ from aimsgraph.formats import RdfFormat
 from aimsgraph.gaps import gaps_loaded
 from aimsgraph.model import Engine, Inference
 from aimsgraph.store import stored_data
-from aimsgraph.validate import validate_loaded
+from aimsgraph.validate import validation_of
 
 
 def serve_analysis(connection: Connection) -> None:
@@ -71,7 +71,7 @@ def do(
         source = load.SourceFile(
             "upload", payload["content"], RdfFormat.from_name(payload["format"]), "urn:aimsgraph:upload#"
         )
-        return validate_loaded(load.load([source]), as_of=as_of, inference=inference, engine=engine)
+        return validation_of(load.load([source]), as_of=as_of, inference=inference, engine=engine).report()
     assert stored is not None
     if job == "gaps":
         return gaps_loaded(stored(), as_of=as_of, inference=inference, engine=engine)

@@ -88,7 +88,7 @@ def validate(
         inference=inference,
         progress=progress,
     )
-    return validate_loaded(
+    return validation_of(
         data,
         store=store,
         as_of=as_of,
@@ -98,7 +98,7 @@ def validate(
         extensions=extensions,
         engine=engine,
         progress=progress,
-    )
+    ).report()
 
 
 def read(
@@ -121,32 +121,6 @@ def read(
         if not _rewritten_literals(data.literals).any:
             return data, store
     return load.load(sources, progress), None
-
-
-def validate_loaded(
-    data: load.LoadedData,
-    *,
-    store: pyoxigraph.Store | None = None,
-    as_of: dt.date,
-    inference: Inference = Inference.NONE,
-    shapes: Sequence[str] = (),
-    bundled_shapes: bool = True,
-    extensions: Sequence[str] = (),
-    engine: Engine = Engine.SPARQL,
-    progress: Progress | None = None,
-) -> ValidationReport:
-    """Give the validation report of already loaded AIMS data as of ``as_of`` (see :func:`validate`)."""
-    return validation_of(
-        data,
-        store=store,
-        as_of=as_of,
-        inference=inference,
-        shapes=shapes,
-        bundled_shapes=bundled_shapes,
-        extensions=extensions,
-        engine=engine,
-        progress=progress,
-    ).report()
 
 
 @dataclass
