@@ -231,7 +231,7 @@ def test_gap_report_and_validation(client: TestClient) -> None:
     assert gaps.json()["readiness"]["controls_with_current_evidence"] == 33
     stored = client.get("/v1/validate", params={"as_of": "2026-11-26"}).json()
     jsonschema.validate(stored, REPORT_SCHEMA)
-    assert stored["failed"] is True and stored["counts"]["violation"] == 9
+    assert stored["failed"] is True and stored["counts"]["violation"] == 15
     upload = client.post(
         "/v1/validate",
         params={"as_of": "2026-11-26", "fail_on": "never"},
@@ -253,7 +253,7 @@ def test_query_library_over_http(client: TestClient) -> None:
 
 
 def test_health_and_openapi(client: TestClient) -> None:
-    assert client.get("/healthz").json()["graphs"] == 6
+    assert client.get("/healthz").json()["graphs"] == 8
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/sparql", "/update", "/store", "/v1/gaps", "/v1/validate", "/v1/queries"} <= set(paths)
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from aimsgraph.cli import app
 from aimsgraph.model import FailOn
 from aimsgraph.validate import validate
-from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
+from tests.conftest import EXAMPLE_AS_OF, EXAMPLE_FINDINGS, EXAMPLE_VIOLATIONS, EXAMPLES
 
 KESTREL = str(EXAMPLES / "kestrel")
 AS_OF = ["--as-of", EXAMPLE_AS_OF.isoformat()]
@@ -58,7 +58,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_sarif_is_read_by_sarif_tools_with_the_right_lines(outputs: dict[str, Path]) -> None:
     log = loader.load_sarif_file(str(outputs["sarif"]))
-    assert log.get_result_count() == 10
+    assert log.get_result_count() == EXAMPLE_FINDINGS
     records = [(r["Code"], str(r["Location"]), r["Line"], r["Severity"]) for r in log.get_records()]
     assert any(
         code == "SoADecidesEveryControl"
@@ -100,7 +100,7 @@ def test_sarif_rules_name_their_clauses_and_results_have_fingerprints(outputs: d
     assert rules["SoADecidesEveryControl"]["properties"]["requirements"] == ["A.7.5", "6.1.3"]
     assert "6.1.3 AI risk treatment" in rules["SoADecidesEveryControl"]["help"]["text"]
     fingerprints = [result["partialFingerprints"]["aimsgraph/v1"] for result in run["results"]]
-    assert len(set(fingerprints)) == len(fingerprints) == 10
+    assert len(set(fingerprints)) == len(fingerprints) == EXAMPLE_FINDINGS
 
 
 def test_fingerprints_are_stable_across_runs() -> None:
@@ -111,22 +111,26 @@ def test_fingerprints_are_stable_across_runs() -> None:
 
 def test_junit_is_read_by_junitparser(outputs: dict[str, Path]) -> None:
     suites = list(JUnitXml.fromfile(str(outputs["junit"])))
-    assert [(s.name, s.tests, s.failures, s.skipped) for s in suites] == [("aimsgraph validate", 10, 9, 1)]
+    assert [(s.name, s.tests, s.failures, s.skipped) for s in suites] == [
+        ("aimsgraph validate", EXAMPLE_FINDINGS, EXAMPLE_VIOLATIONS, 1)
+    ]
     files = {case.classname: case._elem.get("file") for case in suites[0]}
     assert files["RiskOwner"] == "examples/kestrel/risks.ttl:165" or files["RiskOwner"].endswith("risks.ttl:165")
 
 
-@pytest.mark.parametrize(("fail_on", "failures"), [("violation", 9), ("warning", 10), ("never", 0)])
+@pytest.mark.parametrize(
+    ("fail_on", "failures"), [("violation", EXAMPLE_VIOLATIONS), ("warning", EXAMPLE_FINDINGS), ("never", 0)]
+)
 def test_junit_failures_follow_fail_on(tmp_path: Path, fail_on: str, failures: int) -> None:
     path = tmp_path / "junit.xml"
     CliRunner().invoke(app, ["validate", KESTREL, *AS_OF, "--fail-on", fail_on, "--output", f"junit={path}"])
     suite = next(iter(JUnitXml.fromfile(str(path))))
-    assert (suite.failures, suite.skipped) == (failures, 10 - failures)
+    assert (suite.failures, suite.skipped) == (failures, EXAMPLE_FINDINGS - failures)
 
 
 def test_github_commands_annotate_the_lines(outputs: dict[str, Path]) -> None:
     lines = outputs["github"].read_text().splitlines()
-    assert len(lines) == 10
+    assert len(lines) == EXAMPLE_FINDINGS
     risk_owner = next(line for line in lines if "title=RiskOwner" in line)
     assert risk_owner.startswith("::error file=")
     assert "risks.ttl,line=165,title=RiskOwner::" in risk_owner
@@ -138,7 +142,7 @@ def test_markdown_summary_and_turtle_report(outputs: dict[str, Path]) -> None:
     assert "fails (--fail-on violation)" in summary
     assert "| violation | 6.1.2 | RiskOwner |" in summary
     report = Graph().parse(outputs["turtle"], format="turtle")
-    assert len(list(report.subjects(RDF.type, SH.ValidationResult))) == 10
+    assert len(list(report.subjects(RDF.type, SH.ValidationResult))) == EXAMPLE_FINDINGS
     assert next(report.objects(None, SH.conforms)).toPython() is False
 
 
@@ -153,7 +157,7 @@ def test_baseline_round_trip_fails_only_on_new_findings(tmp_path: Path) -> None:
     runner = CliRunner()
     created = runner.invoke(app, ["validate", KESTREL, *AS_OF, "--create-baseline", str(baseline)])
     assert created.exit_code == 0, created.stderr
-    assert "10 suppressed" in created.stdout
+    assert f"{EXAMPLE_FINDINGS} suppressed" in created.stdout
     assert json.loads(baseline.read_text())["format"] == "aimsgraph-baseline/v1"
     sarif_path, junit_path = tmp_path / "r.sarif", tmp_path / "r.xml"
     outputs = ["--output", f"sarif={sarif_path}", "--output", f"junit={junit_path}"]
@@ -162,12 +166,12 @@ def test_baseline_round_trip_fails_only_on_new_findings(tmp_path: Path) -> None:
     )
     assert adopted.exit_code == 0
     document = json.loads(adopted.stdout)
-    assert document["suppressed"] == 10 and document["counts"]["violation"] == 0
+    assert document["suppressed"] == EXAMPLE_FINDINGS and document["counts"]["violation"] == 0
     assert all(f["suppressed"] == "baseline" for f in document["findings"])
     results = json.loads(sarif_path.read_text())["runs"][0]["results"]
     assert all(r["suppressions"][0]["kind"] == "external" for r in results)
     suite = next(iter(JUnitXml.fromfile(str(junit_path))))
-    assert (suite.failures, suite.skipped) == (0, 10)
+    assert (suite.failures, suite.skipped) == (0, EXAMPLE_FINDINGS)
     # months later, new gaps appear (evidence runs out): those fail, the accepted ones still do not
     later = runner.invoke(
         app, ["validate", KESTREL, "--as-of", "2027-03-01", "--baseline", str(baseline), "--format", "json"]
@@ -213,5 +217,5 @@ def test_a_sarif_log_over_githubs_limits_is_cut_and_says_so(monkeypatch: pytest.
     monkeypatch.setattr(ci, "MAX_SARIF_BYTES", 6_000)
     text = ci.sarif(report, fail_on=FailOn.VIOLATION)
     assert len(text.encode()) <= 6_000
-    assert "10 findings; only the first" in text
+    assert f"{EXAMPLE_FINDINGS} findings; only the first" in text
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(json.loads(text))

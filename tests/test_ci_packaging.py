@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLE_AS_OF, EXAMPLES, ROOT
+from tests.conftest import EXAMPLE_AS_OF, EXAMPLE_FINDINGS, EXAMPLES, ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -77,7 +77,7 @@ def test_the_action_step_annotates_writes_sarif_junit_and_a_summary(tmp_path: Pa
     assert re.search(r"^::error file=[^,]*soa\.ttl,line=18,title=SoADecidesEveryControl::", run.stdout, re.MULTILINE)
     sarif = json.loads((tmp_path / "aimsgraph.sarif").read_text())
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(sarif)
-    assert len(sarif["runs"][0]["results"]) == 10
+    assert len(sarif["runs"][0]["results"]) == EXAMPLE_FINDINGS
     assert "<testsuite" in (tmp_path / "aimsgraph.xml").read_text()
     assert "SoADecidesEveryControl" in (tmp_path / "summary.md").read_text()
 

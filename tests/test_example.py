@@ -27,6 +27,12 @@ DELIBERATE_GAPS = {
     "CorrectiveActionNotOverdue",
     "ManagementReviewInputs",
     "RiskAcceptanceExpiry",
+    "TransparencyNoticeGiven",
+    "SeriousIncidentReportedInTime",
+    "EventLogRetention",
+    "DPIACarriedOut",
+    "BreachNotifiedInTime",
+    "PersonalDataProcessingRecorded",
 }
 
 

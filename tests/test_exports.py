@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from aimsgraph import load, report
 from aimsgraph.exports import safe_cell
-from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
+from tests.conftest import EXAMPLE_AS_OF, EXAMPLE_FINDINGS, EXAMPLES
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_the_soa_csv_has_every_annex_a_control_once(files: dict[str, str | bytes
 
 def test_the_findings_csv_is_the_register(files: dict[str, str | bytes]) -> None:
     rows = _csv(files["findings.csv"])
-    assert len(rows) == 10
+    assert len(rows) == EXAMPLE_FINDINGS
     owner = next(row for row in rows if row["Rule"] == "RiskOwner")
     assert owner["Grade"] == "minor nonconformity" and owner["Requirements"] == "6.1.2"
     assert owner["Owner"] == "kst:person-niamh-gallagher" and owner["Due"] == ""
@@ -54,7 +54,7 @@ def test_the_workbook_has_the_three_registers(files: dict[str, str | bytes]) -> 
     assert book.sheetnames == ["Statement of Applicability", "Findings", "Risk register"]
     soa = list(book["Statement of Applicability"].iter_rows(values_only=True))
     assert soa[0][0] == "Control" and len(soa) == 38 + 1
-    assert len(list(book["Findings"].iter_rows(values_only=True))) == 10 + 1
+    assert len(list(book["Findings"].iter_rows(values_only=True))) == EXAMPLE_FINDINGS + 1
     risks = list(book["Risk register"].iter_rows(values_only=True))
     assert len(risks) == len(_csv(files["risks.csv"])) + 1
 

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from aimsgraph.cli import app
-from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps
+from aimsgraph.coverage import CoverageStatus, RequirementKind
+from aimsgraph.gaps import GapReport, gaps
 from aimsgraph.model import Inference, Severity
 from tests.conftest import EXAMPLE_AS_OF, EXAMPLES, ROOT
 
@@ -38,6 +39,8 @@ def test_the_report_agrees_with_validate(report: GapReport) -> None:
     by_iri = {c.requirement.iri: c for c in report.coverage}
     for finding in report.validation.findings:
         for requirement in finding.requirements:
+            if requirement.framework != "ISO/IEC 42001:2023":
+                continue  # an EU AI Act or GDPR article: the --framework reports cover those
             entry = by_iri[requirement.iri]
             assert finding in entry.findings
             if finding.severity is Severity.VIOLATION:
@@ -78,7 +81,9 @@ def test_remediation_closes_the_gaps() -> None:
     remediated = gaps([str(EXAMPLES / "kestrel-remediated")], as_of=EXAMPLE_AS_OF)
     statuses = {c.status for c in remediated.coverage}
     assert CoverageStatus.NOT_MET not in statuses
-    assert remediated.readiness.open_nonconformities == {}
+    # the serious incident reported late (gap 11) stays an open nonconformity until its corrective
+    # action, due in December, is done
+    assert remediated.readiness.open_nonconformities == {"major nonconformity": 1}
     assert remediated.readiness.overdue_corrective_actions == 0
     assert _status(remediated, "A.7.5") is CoverageStatus.MET
 

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from trestle.oscal.assessment_results import AssessmentResults
 
 from aimsgraph import load, report
-from aimsgraph.gaps import CoverageStatus, gaps_loaded
+from aimsgraph.coverage import CoverageStatus
+from aimsgraph.gaps import gaps_loaded
 from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
 
 

@@ -16,7 +16,7 @@ from aimsgraph import load, report
 from aimsgraph.cli import app
 from aimsgraph.gaps import gaps_loaded
 from aimsgraph.render.terms import compactor
-from tests.conftest import EXAMPLE_AS_OF, EXAMPLES
+from tests.conftest import EXAMPLE_AS_OF, EXAMPLE_FINDINGS, EXAMPLES
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def test_the_appendix_lists_waivers_and_every_raw_finding(tmp_path: Path) -> Non
     spare = appendix[appendix.index("kst:waiver-spare") :]
     assert "unused: accepts no finding" in spare[: spare.index("</tr>")]
     findings = gaps_loaded(data, as_of=EXAMPLE_AS_OF).validation.findings
-    assert len(findings) == 10 and sum(f.suppressed is not None for f in findings) == 1
+    assert len(findings) == EXAMPLE_FINDINGS and sum(f.suppressed is not None for f in findings) == 1
     for finding in findings:
         assert finding.fingerprint in appendix
     assert ">waiver<" in appendix  # the suppressed one says why

@@ -52,7 +52,7 @@ def test_load_serve_write_restart_read(tmp_path: Path) -> None:
         check=False,
     )
     assert loaded.returncode == 0, loaded.stderr
-    assert "6 graph(s)" in loaded.stdout
+    assert "8 graph(s)" in loaded.stdout
     graph = "https://e.example/restart"
     with _server(data_dir) as base:
         status, _ = _request(

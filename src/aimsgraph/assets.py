@@ -25,8 +25,14 @@ def _rdf_files(folder: Traversable) -> list[Traversable]:
 
 
 def ontology_files() -> list[Traversable]:
-    """Give the ontology and every requirement catalogue, in a stable order."""
+    """Give the ontology, every requirement catalogue and every crosswalk, in a stable order."""
     return _rdf_files(_assets().joinpath("ontology"))
+
+
+def catalogue_files() -> list[Traversable]:
+    """Give the requirement catalogues and the crosswalks between them (all of :func:`ontology_files`
+    but the ontology itself), in a stable order."""
+    return _rdf_files(_assets().joinpath("ontology").joinpath("catalogs"))
 
 
 def shapes_files() -> list[Traversable]:

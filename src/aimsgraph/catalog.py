@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdflib import Graph
 
+from aimsgraph.errors import UsageError
 from aimsgraph.model import Requirement
 
 _CATALOGUE_QUERY = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX aims: <https://w3id.org/aimsgraph/ns#>
-SELECT ?requirement ?notation ?title ?framework ?sort WHERE {
+SELECT ?requirement ?notation ?title ?framework ?sort ?frameworkSort WHERE {
     ?requirement skos:notation ?notation ; skos:prefLabel ?title ; skos:inScheme ?scheme .
     ?scheme skos:prefLabel ?framework .
     OPTIONAL { ?requirement aims:sortKey ?sort . }
+    OPTIONAL { ?scheme aims:sortKey ?frameworkSort . }
 }"""
+
+_FRAMEWORK_QUERY = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX aims: <https://w3id.org/aimsgraph/ns#>
+SELECT ?scheme ?key ?label WHERE { ?scheme aims:frameworkKey ?key ; skos:prefLabel ?label . }
+ORDER BY ?key"""
 
 _REQUIRED_BY_QUERY = """
 PREFIX aims: <https://w3id.org/aimsgraph/ns#>
 SELECT ?item ?requirement WHERE { ?item aims:requiredBy ?requirement . }"""
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One catalogued framework edition: the key that selects it, its scheme IRI and its name."""
+
+    key: str
+    iri: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,7 @@ class Catalog:
     requirements: dict[str, Requirement]
     order: dict[str, int]
     required_by: dict[str, tuple[str, ...]]
+    frameworks: dict[str, Framework] = field(default_factory=dict)
 
     @classmethod
     def from_graph(cls, graph: Graph) -> Catalog:
@@ -36,13 +54,28 @@ class Catalog:
         requirements: dict[str, Requirement] = {}
         order: dict[str, int] = {}
         for row in graph.query(_CATALOGUE_QUERY):
-            iri, notation, title, framework, sort = row  # type: ignore[misc]
+            iri, notation, title, framework, sort, framework_sort = row  # type: ignore[misc]
             requirements[str(iri)] = Requirement(str(iri), str(notation), str(title), str(framework))
-            order[str(iri)] = int(sort) if sort is not None else 1_000_000
+            # Frameworks in their own order (ISO/IEC 42001 first), then each one's reading order.
+            within = int(sort) if sort is not None else 999_999
+            order[str(iri)] = (int(framework_sort) if framework_sort is not None else 99) * 1_000_000 + within
         required_by: dict[str, list[str]] = {}
         for item, requirement in graph.query(_REQUIRED_BY_QUERY):  # type: ignore[misc]
             required_by.setdefault(str(item), []).append(str(requirement))
-        return cls(requirements, order, {k: tuple(sorted(v)) for k, v in required_by.items()})
+        frameworks: dict[str, Framework] = {}
+        for scheme, key, label in graph.query(_FRAMEWORK_QUERY):  # type: ignore[misc]
+            frameworks[str(key)] = Framework(str(key), str(scheme), str(label))
+        return cls(requirements, order, {k: tuple(sorted(v)) for k, v in required_by.items()}, frameworks)
+
+    def framework(self, key: str) -> Framework:
+        """Give the framework selected by ``key``.
+
+        :raises UsageError: no catalogued framework has that key.
+        """
+        if key not in self.frameworks:
+            known = ", ".join(sorted(self.frameworks))
+            raise UsageError(f"no framework {key!r} in the catalogues (known: {known})")
+        return self.frameworks[key]
 
     def resolve(self, *, specific: list[str], general: list[str]) -> tuple[Requirement, ...]:
         """Give the catalogued requirements a finding concerns: first those its value names (or is

@@ -37,6 +37,7 @@ from aimsgraph.cli_support import (
 )
 from aimsgraph.errors import UsageError
 from aimsgraph.formats import RdfFormat
+from aimsgraph.frameworks import ISO_42001
 from aimsgraph.gaps import gaps as gap_report
 from aimsgraph.model import Engine, FailOn
 from aimsgraph.remote_store import Endpoints, RemoteStore
@@ -48,7 +49,7 @@ from aimsgraph.render import text as text_render
 from aimsgraph.render.terms import compactor
 from aimsgraph.settings import Settings
 from aimsgraph.store import EmbeddedStore, GraphStore
-from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
+from aimsgraph.validate import BUILTIN_PREFIXES, bundled_catalog, bundled_knowledge_quads
 from aimsgraph.validate import validate as validate_aims
 
 app = typer.Typer(
@@ -202,11 +203,22 @@ def gaps(
     shapes: Shapes = [],  # noqa: B006
     extensions: Extensions = [],  # noqa: B006
     input_format: InputFormat = None,
+    framework: Annotated[
+        str,
+        typer.Option(
+            "--framework",
+            metavar="KEY",
+            help="The framework to report on: iso42001, eu-ai-act, nist-ai-rmf or gdpr (or one of your catalogues).",
+        ),
+    ] = ISO_42001,
 ) -> None:
-    """Give every ISO/IEC 42001 clause and Annex A control a status, and the audit-readiness summary."""
+    """Give every requirement of a framework a status: by default every ISO/IEC 42001 clause and
+    Annex A control, with the audit-readiness summary; with --framework, the EU AI Act, the GDPR or
+    NIST AI RMF, each status with the rules, controls or crosswalk mappings it rests on."""
 
     def run() -> int:
         settings = Settings.from_environment(given={"inference": inference})
+        bundled_catalog().framework(framework)  # an unknown key fails before the data is read
         report = gap_report(
             paths,
             as_of=support.as_of_date(as_of),
@@ -215,8 +227,10 @@ def gaps(
             shapes=shapes,
             extensions=extensions,
             engine=settings.engine,
+            frameworks=[framework] if framework != ISO_42001 else [],
         )
-        sys.stdout.write(gaps_render.render(report, output_format, width=support.width()))
+        other = framework if framework != ISO_42001 else None
+        sys.stdout.write(gaps_render.render(report, output_format, width=support.width(), framework=other))
         return EXIT_OK
 
     support.exit_with(run)

@@ -21,50 +21,19 @@ How a status is decided (the one piece of judgement here, kept in one function):
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pyoxigraph
 
 from aimsgraph import library, load, sparql
+from aimsgraph.coverage import CoverageStatus, RequirementCoverage, RequirementKind
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import Engine, Finding, Inference, Requirement, Severity, Term, ValidationReport
+from aimsgraph.frameworks import ISO_42001, FrameworkCoverage, coverage_of
+from aimsgraph.model import Engine, Finding, Inference, Severity, Term, ValidationReport
 from aimsgraph.validate import bundled_catalog, read, validation_of
 
 AIMS = "https://w3id.org/aimsgraph/ns#"
-
-
-class CoverageStatus(enum.Enum):
-    """How far the AIMS meets one requirement."""
-
-    MET = "met"
-    PARTLY_MET = "partly met"
-    NOT_MET = "not met"
-    NOT_APPLICABLE = "not applicable"
-    NOT_ASSESSED = "not assessed"
-
-
-class RequirementKind(enum.Enum):
-    """Whether a requirement is a clause (always applies) or an Annex A control (applies per the SoA)."""
-
-    CLAUSE = "clause"
-    CONTROL = "control"
-
-
-@dataclass(frozen=True)
-class RequirementCoverage:
-    """One requirement's status and what it rests on."""
-
-    requirement: Requirement
-    kind: RequirementKind
-    status: CoverageStatus
-    applicable: bool | None
-    implementation_status: str | None
-    implementations: tuple[str, ...]
-    evidence: tuple[str, ...]
-    documents: tuple[str, ...]
-    findings: tuple[Finding, ...]
 
 
 @dataclass(frozen=True)
@@ -96,6 +65,14 @@ class GapReport:
     validation: ValidationReport
     coverage: tuple[RequirementCoverage, ...]
     readiness: Readiness
+    frameworks: tuple[FrameworkCoverage, ...] = ()  # the other frameworks asked for, in that order
+
+    def framework(self, key: str) -> FrameworkCoverage:
+        """Give the coverage of the framework ``key``, one of those the report was asked for."""
+        for coverage in self.frameworks:
+            if coverage.framework.key == key:
+                return coverage
+        raise KeyError(key)
 
 
 def gaps(
@@ -107,17 +84,27 @@ def gaps(
     shapes: Sequence[str] = (),
     extensions: Sequence[str] = (),
     engine: Engine = Engine.SPARQL,
+    frameworks: Sequence[str] = (),
 ) -> GapReport:
     """Give the gap report of the AIMS data at ``paths`` as of ``as_of``; ``extensions`` as for
-    :func:`aimsgraph.validate.validate`.
+    :func:`aimsgraph.validate.validate`; with the coverage of each framework in ``frameworks``
+    (catalogue keys such as ``gdpr``, see :mod:`aimsgraph.frameworks`) besides ISO/IEC 42001's.
 
     :raises UsageError: a path is missing, empty or of unknown format.
     :raises InputError: a data, shapes or extension file is not well-formed.
     :raises ShapesError: a shapes file is not valid SHACL.
+    :raises UsageError: a framework key is not in the catalogues.
     """
     data, store = read(load.collect(paths, input_format=input_format), engine=engine, inference=inference)
     return gaps_loaded(
-        data, store=store, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
+        data,
+        store=store,
+        as_of=as_of,
+        inference=inference,
+        shapes=shapes,
+        extensions=extensions,
+        engine=engine,
+        frameworks=frameworks,
     )
 
 
@@ -130,6 +117,7 @@ def gaps_loaded(
     shapes: Sequence[str] = (),
     extensions: Sequence[str] = (),
     engine: Engine = Engine.SPARQL,
+    frameworks: Sequence[str] = (),
 ) -> GapReport:
     """Give the gap report of already loaded AIMS data as of ``as_of`` (see :func:`gaps`);
     ``store``: the one the data was parsed into, if it was (see :func:`aimsgraph.validate.read`)."""
@@ -138,12 +126,12 @@ def gaps_loaded(
     validation = validation_of(
         data, store=store, as_of=as_of, inference=inference, shapes=shapes, extensions=extensions, engine=engine
     )
-    return gaps_of(validation.report(), validation.context.store)
+    return gaps_of(validation.report(), validation.context.store, frameworks=frameworks)
 
 
-def gaps_of(validation: ValidationReport, store: pyoxigraph.Store) -> GapReport:
+def gaps_of(validation: ValidationReport, store: pyoxigraph.Store, *, frameworks: Sequence[str] = ()) -> GapReport:
     """Give the gap report of a validation, from the store it ran on (as :func:`aimsgraph.validate.validation_of`
-    or an incremental session leaves it)."""
+    or an incremental session leaves it), with the coverage of each framework in ``frameworks``."""
     as_of = validation.as_of
     coverage_rows = _select(store, "clause-coverage", as_of)
     readiness_rows = _select(store, "audit-readiness", as_of)
@@ -173,11 +161,17 @@ def gaps_of(validation: ValidationReport, store: pyoxigraph.Store) -> GapReport:
         )
         coverage.append(_with_status(entry, checked=requirement.iri in checked))
     measures = {_text(row["measure"]): int(_text(row["count"])) for row in readiness_rows}
+    others = tuple(
+        coverage_of(key, iso=tuple(coverage), validation=validation, store=store, catalog=catalog)
+        for key in dict.fromkeys(frameworks)
+        if key != ISO_42001  # its coverage is the report's own
+    )
     return GapReport(
         as_of=as_of,
         validation=validation,
         coverage=tuple(coverage),
         readiness=_readiness(coverage, measures),
+        frameworks=others,
     )
 
 

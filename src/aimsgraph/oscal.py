@@ -29,7 +29,8 @@ from typing import Any
 from urllib.parse import quote
 
 from aimsgraph import __version__
-from aimsgraph.gaps import CoverageStatus, GapReport, RequirementCoverage, RequirementKind
+from aimsgraph.coverage import CoverageStatus, RequirementCoverage, RequirementKind
+from aimsgraph.gaps import GapReport
 from aimsgraph.model import Finding, Term
 
 OSCAL_VERSION = "1.1.3"

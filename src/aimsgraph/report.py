@@ -20,8 +20,9 @@ import pyoxigraph
 from markupsafe import Markup, escape
 
 from aimsgraph import __version__, assets, exports, integrity, library, load, oscal, remediation, sparql
+from aimsgraph.coverage import CoverageStatus, RequirementKind
 from aimsgraph.errors import UsageError
-from aimsgraph.gaps import CoverageStatus, GapReport, RequirementKind, gaps_loaded
+from aimsgraph.gaps import GapReport, gaps_loaded
 from aimsgraph.model import Engine, Finding, Inference, Term
 from aimsgraph.render.terms import Compact, compactor, term_text
 from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads

@@ -197,8 +197,13 @@ def validation_of(
         quads = None if data.streamed else [*untrusted, *bundled_knowledge_quads(), *extension]
         working = _Working(store, quads=quads)
     else:
-        trusted = bundled_knowledge() + load.to_graph(extension)
+        # The catalogues and crosswalks join the closure afterwards: they describe catalogue
+        # entries, from which no rule entails anything a shape or query reads (without inference
+        # they are used as written, too), and reasoning over them as well took owlrl from 2.1 s to
+        # 4.6 s on an empty AIMS once NIST AI RMF, GDPR, the EU AI Act and the crosswalks came in.
+        trusted = bundled_knowledge(catalogues=False) + load.to_graph(extension)
         closed, entailed = integrity.entail(load.to_graph(untrusted), trusted, inference)
+        closed += bundled_catalogues()
         working = _Working(load.oxigraph_store(load.to_quads(closed)), closed)
     plan, each, other, notes = _results_each(working, shapes_graph, engine, progress, rewritten=rewritten)
     other += integrity.results(set_aside, shapes_graph, entailed=entailed)
@@ -355,13 +360,29 @@ def _bundled_plan(literals_rewritten: bool) -> shacl_sparql.Plan:
     return shacl_sparql.compile_shapes(_bundled_shapes(), literals_rewritten=literals_rewritten)
 
 
-@lru_cache(maxsize=1)
-def bundled_knowledge() -> Graph:
-    """Give the ontology and catalogues, parsed once per process and only ever read (copied from)."""
+@lru_cache(maxsize=2)
+def bundled_knowledge(*, catalogues: bool = True) -> Graph:
+    """Give the ontology with (unless ``catalogues`` is false) the catalogues and the crosswalks
+    between them, parsed once per process and only ever read (copied from)."""
     graph = Graph()
     for source in _knowledge_sources():
-        graph += load.parse_graph(source)
+        if catalogues or source.name not in _catalogue_names():
+            graph += load.parse_graph(source)
     return graph
+
+
+@lru_cache(maxsize=1)
+def bundled_catalogues() -> Graph:
+    """Give the catalogues and the crosswalks between them, parsed once per process and only ever read."""
+    graph = Graph()
+    for source in _knowledge_sources():
+        if source.name in _catalogue_names():
+            graph += load.parse_graph(source)
+    return graph
+
+
+def _catalogue_names() -> set[str]:
+    return {f"aimsgraph:ontology/{resource.name}" for resource in assets.catalogue_files()}
 
 
 @lru_cache(maxsize=1)

@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from aimsgraph import __version__
-from aimsgraph.gaps import CoverageStatus, GapReport, RequirementCoverage
+from aimsgraph.coverage import CoverageStatus, RequirementCoverage
+from aimsgraph.gaps import GapReport
 from aimsgraph.model import Severity
+from aimsgraph.render import framework_gaps
 
 SCHEMA_ID = "https://w3id.org/aimsgraph/schemas/gap-report/v1"
 
@@ -27,15 +29,27 @@ class GapFormat(enum.Enum):
     MARKDOWN = "markdown"
 
 
-def render(report: GapReport, gap_format: GapFormat, *, width: int = 160) -> str:
-    """Give the report in ``gap_format``."""
+def render(report: GapReport, gap_format: GapFormat, *, width: int = 160, framework: str | None = None) -> str:
+    """Give the report in ``gap_format``; for ``framework`` (one the report covers, other than
+    ISO/IEC 42001), that framework's coverage, except in JSON, which always gives the whole report."""
     if gap_format is GapFormat.JSON:
         return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    if framework is not None:
+        return _framework(report, gap_format, width, framework)
     if gap_format is GapFormat.CSV:
         return _csv(report)
     if gap_format is GapFormat.MARKDOWN:
         return _markdown(report)
     return _table(report, width)
+
+
+def _framework(report: GapReport, gap_format: GapFormat, width: int, key: str) -> str:
+    coverage = report.framework(key)
+    if gap_format is GapFormat.CSV:
+        return framework_gaps.csv_text(coverage)
+    if gap_format is GapFormat.MARKDOWN:
+        return framework_gaps.markdown(report, coverage)
+    return framework_gaps.table(report, coverage, width)
 
 
 def to_dict(report: GapReport) -> dict[str, Any]:
@@ -59,7 +73,7 @@ def to_dict(report: GapReport) -> dict[str, Any]:
             "findings": {s.label: report.validation.counts.get(s, 0) for s in Severity},
         },
         "requirements": [_requirement(entry) for entry in report.coverage],
-    }
+    } | ({"frameworks": [framework_gaps.to_dict(c) for c in report.frameworks]} if report.frameworks else {})
 
 
 def _requirement(entry: RequirementCoverage) -> dict[str, Any]:

@@ -1,0 +1,154 @@
+"""The coverage of one other framework (``aimsgraph gaps --framework``) as a terminal table, CSV or
+Markdown, and as the ``frameworks`` part of the gap report's JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from aimsgraph.frameworks import Basis, Derivation, FrameworkCoverage, FrameworkRequirementCoverage, Strength
+from aimsgraph.gaps import GapReport
+
+
+def to_dict(coverage: FrameworkCoverage) -> dict[str, Any]:
+    """Give one framework's coverage as plain JSON-ready data."""
+    return {
+        "key": coverage.framework.key,
+        "iri": coverage.framework.iri,
+        "name": coverage.framework.label,
+        "tally": {status.value: n for status, n in coverage.tally.items()},
+        "requirements": [_requirement(entry) for entry in coverage.coverage],
+    }
+
+
+def _requirement(entry: FrameworkRequirementCoverage) -> dict[str, Any]:
+    return {
+        "iri": entry.requirement.iri,
+        "id": entry.requirement.notation,
+        "title": entry.requirement.title,
+        "status": entry.status.value,
+        "basis": entry.basis.value,
+        "applicable": entry.applicable,
+        "applicability": entry.applicability,
+        "implementations": list(entry.implementations),
+        "evidence": list(entry.evidence),
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity.label,
+                "message": f.message,
+                "focus_node": f.focus_node,
+                "location": {"file": f.location.file, "line": f.location.line} if f.location else None,
+            }
+            for f in entry.findings
+        ],
+        "derivations": [
+            {
+                "mapping": d.mapping,
+                "crosswalk": d.crosswalk,
+                "via": {"iri": d.via.iri, "id": d.via.notation, "title": d.via.title},
+                "via_status": d.via_status.value,
+                "relation": d.relation,
+                "confidence": d.confidence,
+                "strength": d.strength.value,
+                "carries": d.carries.value if d.carries else None,
+                "rationale": d.rationale,
+                "sources": list(d.sources),
+            }
+            for d in entry.derivations
+        ],
+    }
+
+
+def summary_lines(report: GapReport, coverage: FrameworkCoverage) -> list[str]:
+    """Give the framework's summary as short lines of text."""
+    tally = ", ".join(f"{n} {status.value}" for status, n in coverage.tally.items() if n) or "nothing to assess"
+    carried = sum(1 for e in coverage.coverage if e.basis is Basis.MAPPINGS)
+    weak = sum(1 for e in coverage.coverage if e.basis is Basis.WEAK_MAPPINGS)
+    return [
+        f"{coverage.framework.label} as of {report.as_of.isoformat()}: {len(coverage.coverage)} requirements: {tally}.",
+        f"{carried} take their status from ISO/IEC 42001 through crosswalk mappings (a subset or an intersection "
+        "carries at most partly met); "
+        f"{weak} have only weak mappings (related or low confidence), which carry no status.",
+    ]
+
+
+def path(entry: FrameworkRequirementCoverage) -> str:
+    """Give, in a line, what the entry's status rests on."""
+    if entry.basis is Basis.APPLICABILITY:
+        return entry.applicability
+    if entry.basis is Basis.RULES:
+        rules = sorted({f.rule for f in entry.findings})
+        return "rules: " + ("; ".join(rules) if rules else "checked, no findings")
+    if entry.basis is Basis.CONTROLS:
+        return f"controls: {len(entry.implementations)} implemented, {len(entry.evidence)} evidence"
+    if entry.basis in (Basis.MAPPINGS, Basis.WEAK_MAPPINGS):
+        shown = [d for d in entry.derivations if (d.strength is not Strength.WEAK) == (entry.basis is Basis.MAPPINGS)]
+        prefix = "via " if entry.basis is Basis.MAPPINGS else "weak only: "
+        return prefix + "; ".join(_step(d) for d in shown)
+    return ""
+
+
+def _cells(entry: FrameworkRequirementCoverage) -> list[str]:
+    return [entry.requirement.notation, entry.requirement.title, entry.status.value, entry.basis.value, path(entry)]
+
+
+def _step(derivation: Derivation) -> str:
+    carries = f" -> {derivation.carries.value}" if derivation.carries else ""
+    return (
+        f"{derivation.via.notation} ({derivation.via_status.value}) {derivation.relation}, "
+        f"{derivation.confidence} confidence{carries}"
+    )
+
+
+def table(report: GapReport, coverage: FrameworkCoverage, width: int) -> str:
+    """Give the framework's coverage as a terminal table under its summary."""
+    grid = Table(header_style="bold")
+    for column in ("id", "requirement", "status", "basis", "path"):
+        grid.add_column(column, overflow="fold")
+    for entry in coverage.coverage:
+        grid.add_row(
+            entry.requirement.notation, entry.requirement.title, entry.status.value, entry.basis.value, path(entry)
+        )
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    for line in summary_lines(report, coverage):
+        console.print(line, highlight=False)
+    console.print(grid)
+    output = console.file
+    assert isinstance(output, io.StringIO)
+    return output.getvalue()
+
+
+def csv_text(coverage: FrameworkCoverage) -> str:
+    """Give the framework's coverage as CSV, one row per requirement."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["id", "title", "status", "basis", "applicable", "implementations", "evidence", "findings", "path"])
+    for e in coverage.coverage:
+        applicable = "" if e.applicable is None else str(e.applicable).lower()
+        writer.writerow([
+            e.requirement.notation, e.requirement.title, e.status.value, e.basis.value, applicable,
+            " ".join(e.implementations), " ".join(e.evidence), len(e.findings), path(e),
+        ])  # fmt: skip
+    return buffer.getvalue()
+
+
+def markdown(report: GapReport, coverage: FrameworkCoverage) -> str:
+    """Give the framework's coverage as a Markdown document."""
+    lines = [f"# {coverage.framework.label} coverage, as of {report.as_of.isoformat()}", ""]
+    lines += [f"- {line}" for line in summary_lines(report, coverage)]
+    lines += ["", "| id | requirement | status | basis | path |", "| --- | --- | --- | --- | --- |"]
+    for entry in coverage.coverage:
+        cells = [
+            entry.requirement.notation,
+            entry.requirement.title,
+            entry.status.value,
+            entry.basis.value,
+            path(entry),
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
