@@ -121,6 +121,7 @@ def _organisation(out: Writer, teams: list[str]) -> str:
     for index, team in enumerate(teams):
         out.add(team, a, t("Team"))
         out.add(team, iri(LABEL), text(f"Team {index}"))
+    out.add(node("quality-manual"), a, t("QualityManagementSystem"))  # the provider's QMS (EU AI Act Art. 17)
     for name in DOCUMENTED_INFORMATION:
         document = node(f"doc-{name}")
         out.add(document, a, t("DocumentedInformation"))
@@ -188,7 +189,8 @@ def _system(out: Writer, i: int, shared: tuple[random.Random, list[str], str], g
     out.add(system, iri(LABEL), text(f"AI system {i}"))
     out.add(system, t("intendedPurpose"), text(f"Supports business process {i % 97}."))
     out.add(system, t("lifecycleStage"), t("OperationStage"))
-    out.add(system, t("organisationRole"), t(rng.choice(["DeveloperRole", "DeployerRole", "ProviderRole"])))
+    role = rng.choice(["DeveloperRole", "DeployerRole", "ProviderRole"])
+    out.add(system, t("organisationRole"), t(role))
     out.add(system, t("euAIActRiskClass"), t(risk_class))
     out.add(system, t("withinScope"), scope)
     if not gap():
@@ -224,6 +226,46 @@ def _system(out: Writer, i: int, shared: tuple[random.Random, list[str], str], g
         if not gap():
             out.add(oversight, a, t("HumanOversightMeasure"))
             out.add(oversight, t("concernsSystem"), system)
+    _eu_ai_act(out, i, risk_class, role, gap)
+
+
+# What a provider of a high-risk system keeps for it under the EU AI Act (Art. 11-15, 72).
+PROVIDER_RECORDS = (
+    "TechnicalDocumentation",
+    "InstructionsForUse",
+    "AccuracyRobustnessEvaluation",
+    "PostMarketMonitoringPlan",
+)
+
+
+def _eu_ai_act(out: Writer, i: int, risk_class: str, role: str, gap: Callable[[], bool]) -> None:
+    """The system's EU AI Act records (shapes/eu-ai-act.ttl), each missing at the gap rate."""
+    a, t = iri(RDF_TYPE), term
+    system = node(f"system-{i}")
+    if risk_class == "TransparencyRisk" and not gap():
+        out.add(node(f"euaia-notice-{i}"), a, t("TransparencyNotice"))
+        out.add(node(f"euaia-notice-{i}"), t("concernsSystem"), system)
+    if risk_class != "HighRisk" or role == "DeveloperRole":
+        return
+    logging = node(f"euaia-logging-{i}")
+    out.add(logging, a, t("EventLogging"))
+    out.add(logging, t("concernsSystem"), system)
+    out.add(logging, t("logRetentionMonths"), f'"{3 if gap() else 12}"^^<{XSD}integer>')
+    if role == "DeployerRole":
+        if not gap():
+            out.add(system, t("friaRequired"), boolean(False))
+        return
+    data = node(f"euaia-data-{i}")
+    out.add(system, t("usesDataResource"), data)
+    out.add(data, a, t("DataResource"))
+    out.add(data, t("provenance"), text("Collected by the business process the system supports."))
+    if not gap():
+        out.add(data, t("biasExamination"), text("Checked for skew across customer segments."))
+    for kind in PROVIDER_RECORDS:
+        if not gap():
+            record = node(f"euaia-{kind}-{i}")
+            out.add(record, a, t(kind))
+            out.add(record, t("concernsSystem"), system)
 
 
 def _evidence(
@@ -245,11 +287,11 @@ def _evidence(
 
 def split_system(lines: list[str], i: int) -> tuple[list[str], list[str]]:
     """Split generated statements into those about AI system ``i`` and the resources made for it
-    alone (its risk assessment, control, evidence, risks, treatments, impact assessment and
-    oversight measure), as one system's file in a repository would hold them, and the rest."""
+    alone (its risk assessment, control, evidence, risks, treatments, impact assessment, oversight
+    measure and EU AI Act records), as one system's file in a repository would hold them, and the rest."""
     own = re.compile(
         rf"^<{re.escape(BASE)}(?:(?:system|risk-assessment|system-control|system-evidence|impact|oversight)-{i}"
-        rf"|(?:risk|treatment)-{i}-\d+)> "
+        rf"|(?:risk|treatment)-{i}-\d+|euaia-[A-Za-z]+-{i})> "
     )
     mine = [line for line in lines if own.match(line)]
     return mine, [line for line in lines if not own.match(line)]

@@ -224,6 +224,20 @@ def test_reads_can_require_a_key(tmp_path: Path) -> None:
         )
 
 
+def test_gap_report_covers_the_frameworks_asked_for(client: TestClient) -> None:
+    plain = client.get("/v1/gaps", params={"as_of": "2026-11-26"}).json()
+    assert "frameworks" not in plain
+    both = client.get("/v1/gaps", params={"as_of": "2026-11-26", "framework": ["gdpr", "eu-ai-act", "gdpr"]})
+    assert both.status_code == 200
+    jsonschema.validate(both.json(), GAP_SCHEMA)
+    assert [f["key"] for f in both.json()["frameworks"]] == ["gdpr", "eu-ai-act"]
+    gdpr = {r["id"]: r for r in both.json()["frameworks"][0]["requirements"]}
+    assert gdpr["GDPR Art. 35"]["status"] == "not met" and gdpr["GDPR Art. 35"]["basis"] == "rules"
+    assert both.json()["requirements"] == plain["requirements"]  # ISO/IEC 42001's part is the same
+    unknown = client.get("/v1/gaps", params={"as_of": "2026-11-26", "framework": "sox"})
+    assert unknown.status_code == 400 and "no framework 'sox'" in unknown.json()["detail"]
+
+
 def test_gap_report_and_validation(client: TestClient) -> None:
     gaps = client.get("/v1/gaps", params={"as_of": "2026-11-26"})
     assert gaps.status_code == 200

@@ -88,7 +88,7 @@ def _open(browser: webdriver.Chrome, url: str) -> list[dict[str, Any]]:
 
 def test_every_page_loads_without_errors_or_failed_requests(browser: webdriver.Chrome, site: Path) -> None:
     pages = sorted(site.glob("*.html"))
-    assert len(pages) == 13
+    assert len(pages) == 14
     for page in pages:
         assert _open(browser, page.as_uri()) == [], page.name
         assert browser.find_element(By.TAG_NAME, "h1").text, page.name

@@ -113,6 +113,6 @@ def test_the_report_command_writes_the_exports(tmp_path: Path) -> None:
         app, ["report", str(EXAMPLES / "kestrel"), "--as-of", "2026-11-26", "--out", str(tmp_path)]
     )
     assert result.exit_code == 0, result.stderr
-    assert "13 page(s), 5 export(s)" in result.stdout
+    assert "14 page(s), 5 export(s)" in result.stdout
     assert (tmp_path / "soa.csv").read_bytes().startswith(b"Control,Title,")
     assert not (tmp_path / report.PDF_NAME).exists()  # only with --pdf

@@ -79,6 +79,17 @@ def test_an_ai_system_page_shows_its_own_findings(pages: dict[str, str]) -> None
     assert "accountable owner" in forecaster.lower()
 
 
+def test_the_other_frameworks_page_shows_each_status_with_its_path(pages: dict[str, str]) -> None:
+    page = pages["frameworks.html"]
+    row = page[page.index("GDPR Art. 35") :]
+    row = row[: row.index("</tr>")]
+    assert "not met" in row and "rules: DPIACarriedOut" in row
+    row = page[page.index("GOVERN 1.1") :]
+    row = row[: row.index("</tr>")]
+    assert "mappings" in row and "intersects" in row  # carried from ISO/IEC 42001, path shown
+    assert 'href="frameworks.html"' in pages["index.html"]
+
+
 def test_nothing_is_loaded_from_elsewhere(pages: dict[str, str]) -> None:
     for name, html in pages.items():
         external = [ref for ref in _parse(html).references if "://" in ref]

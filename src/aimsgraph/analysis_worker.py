@@ -74,7 +74,8 @@ def do(
         return validation_of(load.load([source]), as_of=as_of, inference=inference, engine=engine).report()
     assert stored is not None
     if job == "gaps":
-        return gaps_loaded(stored(), as_of=as_of, inference=inference, engine=engine)
+        frameworks = payload.get("frameworks", ())
+        return gaps_loaded(stored(), as_of=as_of, inference=inference, engine=engine, frameworks=frameworks)
     if job == "report":
         return html_report.build(
             stored(), as_of=as_of, pdf=payload.get("pdf", False), inference=inference, engine=engine

@@ -22,10 +22,12 @@ from markupsafe import Markup, escape
 from aimsgraph import __version__, assets, exports, integrity, library, load, oscal, remediation, sparql
 from aimsgraph.coverage import CoverageStatus, RequirementKind
 from aimsgraph.errors import UsageError
+from aimsgraph.frameworks import ISO_42001
 from aimsgraph.gaps import GapReport, gaps_loaded
 from aimsgraph.model import Engine, Finding, Inference, Term
+from aimsgraph.render import framework_gaps
 from aimsgraph.render.terms import Compact, compactor, term_text
-from aimsgraph.validate import BUILTIN_PREFIXES, bundled_knowledge_quads
+from aimsgraph.validate import BUILTIN_PREFIXES, bundled_catalog, bundled_knowledge_quads
 
 STATUS_COLOURS = {
     CoverageStatus.MET: "#2e7d32",
@@ -79,7 +81,10 @@ def build(
     :raises jinja2.UndefinedError: a template uses a value the report does not have (a bug).
     :raises UsageError: ``pdf`` is asked for and WeasyPrint is not installed.
     """
-    gap_report = gaps_loaded(data, as_of=as_of, extensions=extensions, inference=inference, engine=engine)
+    others = [key for key in bundled_catalog().frameworks if key != ISO_42001]
+    gap_report = gaps_loaded(
+        data, as_of=as_of, extensions=extensions, inference=inference, engine=engine, frameworks=others
+    )
     store = load.oxigraph_store(integrity.trusted_quads(data, extensions), list(bundled_knowledge_quads()))
     compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
     rows = {
@@ -130,9 +135,10 @@ def build(
         "change": _change(gap_report, previous) if previous is not None else None,
         "waivers": rows["waivers"],
         "unused_waivers": gap_report.validation.unused_waivers,
+        "framework_path": framework_gaps.path,
     }
     sections: list[tuple[str, dict[str, Any]]] = [
-        (f"{name}.j2", {}) for name in ("index.html", "soa.html", "findings.html", "systems.html")
+        (f"{name}.j2", {}) for name in ("index.html", "soa.html", "findings.html", "systems.html", "frameworks.html")
     ]
     sections += [("system.html.j2", {"system": system}) for system in systems]
     sections.append(("appendix.html.j2", {}))

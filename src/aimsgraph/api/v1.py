@@ -14,22 +14,39 @@ from aimsgraph import report as html_report
 from aimsgraph.api.auth import require_read
 from aimsgraph.api.documented import ERRORS, AsOf, content
 from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
+from aimsgraph.frameworks import ISO_42001
 from aimsgraph.gaps import GapReport
 from aimsgraph.model import FailOn, ValidationReport
 from aimsgraph.query_pool import AnalysisPool
 from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
 from aimsgraph.store import EmbeddedStore, GraphStore, QueryRequest
+from aimsgraph.validate import bundled_catalog
 
 router = APIRouter(prefix="/v1", tags=["aimsgraph"], dependencies=[Depends(require_read)], responses=ERRORS)
 
 FailOnParam = Annotated[FailOn, Query(alias="fail_on", description="Severity at or above which 'failed' is true.")]
 
 
+FrameworkParam = Annotated[
+    list[str],
+    Query(
+        alias="framework",
+        description="Another framework to report coverage of (eu-ai-act, nist-ai-rmf, gdpr); repeatable. "
+        "Its coverage is in the report's 'frameworks' part.",
+    ),
+]
+
+
 @router.get("/gaps", summary="The gap report of the stored AIMS")
-def gap_report(request: Request, as_of: AsOf) -> JSONResponse:
-    """Give every clause and Annex A control with its status, and the audit-readiness summary."""
-    return JSONResponse(gaps_render.to_dict(_gaps(request, as_of)))
+def gap_report(request: Request, as_of: AsOf, framework: FrameworkParam = []) -> JSONResponse:  # noqa: B006
+    """Give every clause and Annex A control with its status, and the audit-readiness summary; with
+    `framework`, the coverage of each framework named, each status with what it rests on."""
+    keys = tuple(dict.fromkeys(k for k in framework if k != ISO_42001))
+    catalog = bundled_catalog()
+    for key in keys:
+        catalog.framework(key)  # an unknown key is a 400 before any analysis runs
+    return JSONResponse(gaps_render.to_dict(_gaps(request, as_of, keys)))
 
 
 @router.get("/validate", summary="Validate the stored AIMS")
@@ -146,14 +163,19 @@ def list_graphs(request: Request) -> list[dict[str, Any]]:
     return [{"graph": info.iri, "triples": info.triples} for info in store.graphs()]
 
 
-def _gaps(request: Request, as_of: dt.date) -> GapReport:
-    """Give the gap report of the stored data, computed once per store generation and date."""
+def _gaps(request: Request, as_of: dt.date, frameworks: tuple[str, ...] = ()) -> GapReport:
+    """Give the gap report of the stored data, computed once per store generation, date and set of
+    frameworks (the newest generation's few are kept)."""
     state = request.app.state
-    key = (state.generation, as_of)
-    cached: dict[tuple[int, dt.date], GapReport] = state.gap_cache
+    key = (state.generation, as_of, frameworks)
+    cached: dict[tuple[int, dt.date, tuple[str, ...]], GapReport] = state.gap_cache
     if key not in cached:
-        report = _analyse(request, "gaps", {"as_of": as_of.isoformat(), **_inference(request)})
-        cached.clear()  # only the newest generation is worth keeping
+        payload = {"as_of": as_of.isoformat(), "frameworks": list(frameworks), **_inference(request)}
+        report = _analyse(request, "gaps", payload)
+        for stale in [k for k in cached if k[0] != state.generation]:
+            del cached[stale]  # an older generation's reports are never asked for again
+        if len(cached) >= 8:
+            cached.clear()
         cached[key] = report
     return cached[key]
 
