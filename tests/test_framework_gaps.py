@@ -68,6 +68,8 @@ def test_each_relation_carries_what_it_should() -> None:
         "T reversed": (CoverageStatus.MET, Basis.MAPPINGS),
         "T equivalent unmet": (CoverageStatus.NOT_MET, Basis.MAPPINGS),
         "T mixed": (CoverageStatus.PARTLY_MET, Basis.MAPPINGS),
+        "T superset unmet": (CoverageStatus.NOT_ASSESSED, Basis.MAPPINGS),
+        "T equivalent and intersects": (CoverageStatus.NOT_MET, Basis.MAPPINGS),
     }  # "T definitions" is not assessable, so it is left out
     reversed_ = entries["T reversed"]
     assert [(d.via.notation, d.relation, d.strength) for d in reversed_.derivations] == [
@@ -89,17 +91,49 @@ def test_a_partly_met_iso_requirement_carries_partly_met_and_nothing_carries_fro
 
 
 @pytest.mark.parametrize("via", list(CoverageStatus))
-@pytest.mark.parametrize("strength", list(Strength))
-def test_a_weak_mapping_never_carries_and_a_partial_one_never_carries_met(
-    via: CoverageStatus, strength: Strength
-) -> None:
-    carried = carried_status(via, strength)
-    if strength is Strength.WEAK or via in (CoverageStatus.NOT_APPLICABLE, CoverageStatus.NOT_ASSESSED):
+@pytest.mark.parametrize("relation", ["equivalent", "superset", "subset", "intersects", "related"])
+def test_what_each_relation_carries_of_each_status(via: CoverageStatus, relation: str) -> None:
+    strength = {"equivalent": Strength.FULL, "superset": Strength.FULL, "related": Strength.WEAK}.get(
+        relation, Strength.PARTIAL
+    )
+    carried = carried_status(via, strength, relation)
+    if relation == "related" or via in (CoverageStatus.NOT_APPLICABLE, CoverageStatus.NOT_ASSESSED):
         assert carried is None
-    elif strength is Strength.PARTIAL:
-        assert carried in (CoverageStatus.PARTLY_MET, CoverageStatus.NOT_MET)
-    else:
+    elif relation == "equivalent":
         assert carried is via
+    elif relation == "superset":  # meeting all of ISO meets the other; failing ISO may fail only its rest
+        assert carried is (via if via is CoverageStatus.MET else None)
+    else:  # a part of the other: never met through it alone
+        assert carried is (CoverageStatus.NOT_MET if via is CoverageStatus.NOT_MET else CoverageStatus.PARTLY_MET)
+    # low confidence makes any relation weak
+    assert carried_status(via, Strength.WEAK, relation) is None
+
+
+def test_a_superset_does_not_carry_failure_and_an_equivalent_mapping_decides() -> None:
+    entries = _coverage({"5.2": CoverageStatus.MET, "7.4": CoverageStatus.NOT_MET})
+    superset = entries["T superset unmet"]
+    assert (superset.status, superset.basis) == (CoverageStatus.NOT_ASSESSED, Basis.MAPPINGS)
+    both = entries["T equivalent and intersects"]
+    assert (both.status, both.basis) == (CoverageStatus.NOT_MET, Basis.MAPPINGS)
+
+
+def test_the_requirement_s_own_controls_and_evidence_come_before_the_mappings() -> None:
+    data = """
+        @prefix aims: <https://w3id.org/aimsgraph/ns#> .
+        @prefix t: <https://w3id.org/aimsgraph/test-fw/> .
+        <urn:planned> a aims:ImplementedControl ; aims:implementsRequirement t:subset ;
+            aims:implementationStatus aims:Planned .
+        <urn:done> a aims:ImplementedControl ; aims:implementsRequirement t:related ;
+            aims:implementationStatus aims:Implemented .
+        <urn:e1> a aims:Evidence ; aims:supports <urn:planned> .
+        <urn:e2> a aims:Evidence ; aims:supports <urn:done> .
+        <urn:e3> a aims:Evidence ; aims:supports t:unmapped .
+    """
+    entries = _coverage({"5.2": CoverageStatus.MET, "7.4": CoverageStatus.NOT_MET}, data)
+    assert (entries["T subset"].status, entries["T subset"].basis) == (CoverageStatus.PARTLY_MET, Basis.CONTROLS)
+    assert (entries["T related"].status, entries["T related"].basis) == (CoverageStatus.MET, Basis.CONTROLS)
+    assert (entries["T unmapped"].status, entries["T unmapped"].basis) == (CoverageStatus.MET, Basis.EVIDENCE)
+    assert entries["T unmapped"].evidence == ("urn:e3",)
 
 
 def test_an_applicability_decision_outranks_the_mappings() -> None:
@@ -129,6 +163,17 @@ def test_eu_ai_act_duties_apply_only_where_an_ai_system_brings_them(
     # Kestrel provides high-risk systems: the provider's high-risk duties apply, named by system
     assert entries["AIA Art. 9"].applicable is True
     assert "kestrel" in entries["AIA Art. 9"].applicability.lower()
+    # TalentSift lacks human oversight and keeps its logs three months: Kestrel only deploys it, so
+    # that fails the deployer's duties (Art. 26), not the provider's (Art. 14, Art. 19)
+    assert (entries["AIA Art. 26"].status, entries["AIA Art. 26"].basis) == (CoverageStatus.NOT_MET, Basis.RULES)
+    assert {f.rule for f in entries["AIA Art. 26"].findings} == {"HighRiskHumanOversight", "EventLogRetention"}
+    assert entries["AIA Art. 14"].status is CoverageStatus.MET and not entries["AIA Art. 14"].findings
+    assert entries["AIA Art. 19"].status is CoverageStatus.MET
+    # the rules find KCS-4's risks treated, but ISO 6.1.2 (risk assessment) is not met elsewhere
+    assert (entries["AIA Art. 9"].status, entries["AIA Art. 9"].basis) == (
+        CoverageStatus.PARTLY_MET,
+        Basis.RULES_AND_MAPPINGS,
+    )
     # a related mapping alone never meets a requirement
     for entry in entries.values():
         if entry.status is CoverageStatus.MET and entry.basis is Basis.MAPPINGS:

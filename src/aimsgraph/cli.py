@@ -208,7 +208,7 @@ def gaps(
         typer.Option(
             "--framework",
             metavar="KEY",
-            help="The framework to report on: iso42001, eu-ai-act, nist-ai-rmf or gdpr (or one of your catalogues).",
+            help="The framework to report on: iso42001, eu-ai-act, nist-ai-rmf or gdpr.",
         ),
     ] = ISO_42001,
 ) -> None:

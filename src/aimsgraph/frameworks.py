@@ -3,17 +3,22 @@
 A requirement of another framework gets its status from, in this order:
 
 1. applicability: a decision recorded for it (``aims:RequirementApplicability`` with
-   ``aims:concernsRequirement``),
-   else the conditions its catalogue entry states (the role and EU AI Act class of an AI system
-   that bring the duty; personal data for the GDPR): nothing brings the duty, *not applicable*;
-2. the rules that check it directly (shapes that name it in ``aims:enforces``): a violation makes
-   it *not met*, only warnings or notes *partly met*;
-3. controls implemented for it directly: *met* with evidence, *partly met* without;
-4. the rules, when they checked it and found nothing: *met*;
+   ``aims:concernsRequirement``), else the conditions its catalogue entry states (the role and EU
+   AI Act class of an AI system that bring the duty; for the GDPR, personal data): nothing brings
+   the duty, *not applicable*;
+2. the rules that check it directly (shapes that name it in ``aims:enforces``), counting for a
+   duty an AI system brings only the findings about the AI systems that bring it: a violation
+   makes it *not met*, only warnings or notes *partly met*;
+3. controls implemented for it directly: *met* when one is implemented (``aims:Implemented``) and
+   evidenced, else *partly met*; evidence that supports it directly: *met*;
+4. the rules, when they checked it and found nothing: *met*, but *partly met* when an ISO/IEC
+   42001 requirement mapped to it (not weakly) is not met;
 5. the ISO/IEC 42001 requirements mapped to it by a crosswalk, each through its relation: an
-   equivalent mapping, or one whose ISO side is a superset, carries the ISO status as it is; a
-   subset or an intersection carries at most *partly met* (and *not met* as it is); the best
-   carried status wins;
+   equivalent mapping carries the ISO status as it is; one whose ISO side is a superset carries
+   *met* only (a failure may lie in the part outside); a subset or an intersection carries *partly
+   met* for met or partly met, *not met* for not met. An equivalent or superset mapping decides
+   (the worst, if several disagree); otherwise *partly met* if any partial mapping carries it,
+   else *not met*;
 6. mappings whose ISO side is itself not assessed or not applicable: *not assessed*; only weak
    mappings (related, or low confidence): *not assessed*, with the mappings shown, never *met*;
    nothing at all: *not assessed*.
@@ -53,6 +58,8 @@ class Basis(enum.Enum):
     APPLICABILITY = "applicability"
     RULES = "rules"
     CONTROLS = "controls"
+    EVIDENCE = "evidence"
+    RULES_AND_MAPPINGS = "rules and mappings"  # the rules found nothing, a mapped ISO requirement is not met
     MAPPINGS = "mappings"
     WEAK_MAPPINGS = "weak mappings only"
     NOTHING = "nothing"
@@ -149,18 +156,24 @@ def coverage_of(
             findings_about.setdefault(iri, []).append(finding)
     entries = []
     for row in rows:
-        iri = _text(row["requirement"])
-        applicable, applicability = _applicability(row, conditions.get(iri))
+        iri = sparql.value(row["requirement"])
+        condition = conditions.get(iri)
+        applicable, applicability = _applicability(row, condition)
+        findings = findings_about.get(iri, [])
+        if condition is not None and condition.by_ai_systems:
+            # a rule checks all AI systems, but a duty binds only those whose role and class bring it
+            findings = [f for f in findings if f.ai_system is None or f.ai_system in condition.bringers]
         entries.append(
             _entry(
                 catalog.requirements[iri],
                 applicable=applicable,
                 applicability=applicability,
-                findings=tuple(findings_about.get(iri, ())),
+                findings=tuple(findings),
                 checked=iri in validation.checked_requirements,
                 derivations=tuple(mapped.get(iri, ())),
-                implementations=_members(row["implementations"]),
-                evidence=tuple(m for m in _members(row["evidence"]) if m),
+                implementations=sparql.members(row["implementations"]),
+                implemented=sparql.members(row["implemented"]),
+                evidence=sparql.members(row["evidence"]),
             )
         )
     return FrameworkCoverage(framework, tuple(entries))
@@ -175,28 +188,12 @@ def _entry(
     checked: bool,
     derivations: tuple[Derivation, ...],
     implementations: tuple[str, ...],
+    implemented: tuple[str, ...],
     evidence: tuple[str, ...],
 ) -> FrameworkRequirementCoverage:
+    direct = _Direct(implementations, implemented, evidence)
     severities = {f.severity for f in findings}
-    carried = [d.carries for d in derivations if d.carries is not None]
-    status, basis = CoverageStatus.NOT_ASSESSED, Basis.NOTHING
-    if applicable is False:
-        status, basis = CoverageStatus.NOT_APPLICABLE, Basis.APPLICABILITY
-    elif Severity.VIOLATION in severities:
-        status, basis = CoverageStatus.NOT_MET, Basis.RULES
-    elif severities:
-        status, basis = CoverageStatus.PARTLY_MET, Basis.RULES
-    elif implementations:
-        status = CoverageStatus.MET if evidence else CoverageStatus.PARTLY_MET
-        basis = Basis.CONTROLS
-    elif checked:
-        status, basis = CoverageStatus.MET, Basis.RULES
-    elif carried:
-        status, basis = _best(carried), Basis.MAPPINGS
-    elif any(d.strength is not Strength.WEAK for d in derivations):
-        basis = Basis.MAPPINGS  # but the ISO side is itself not assessed, or not applicable
-    elif derivations:
-        basis = Basis.WEAK_MAPPINGS
+    status, basis = _decide(applicable, severities, direct, checked=checked, derivations=derivations)
     if basis is Basis.MAPPINGS:
         # what the carried statuses rest on counts for this requirement too
         for derivation in derivations:
@@ -216,21 +213,72 @@ def _entry(
     )
 
 
-def _best(carried: list[CoverageStatus]) -> CoverageStatus:
-    for status in (CoverageStatus.MET, CoverageStatus.PARTLY_MET, CoverageStatus.NOT_MET):
-        if status in carried:
-            return status
-    raise AssertionError(f"only met, partly met or not met are carried, not {carried}")
+@dataclass(frozen=True)
+class _Direct:
+    """What the data holds for a requirement itself: the implemented controls that name it, those of
+    them implemented, and the evidence for it or them."""
+
+    implementations: tuple[str, ...]
+    implemented: tuple[str, ...]
+    evidence: tuple[str, ...]
 
 
-def carried_status(via_status: CoverageStatus, strength: Strength) -> CoverageStatus | None:
-    """Give the status a mapping of ``strength`` carries from an ISO requirement with ``via_status``."""
-    if strength is Strength.WEAK or via_status not in (
-        CoverageStatus.MET,
-        CoverageStatus.PARTLY_MET,
-        CoverageStatus.NOT_MET,
-    ):
+def _decide(
+    applicable: bool | None,
+    severities: set[Severity],
+    direct: _Direct,
+    *,
+    checked: bool,
+    derivations: tuple[Derivation, ...],
+) -> tuple[CoverageStatus, Basis]:
+    """Give the status and its basis, in the order the module's docstring gives."""
+    if applicable is False:
+        return CoverageStatus.NOT_APPLICABLE, Basis.APPLICABILITY
+    if severities:
+        return (CoverageStatus.NOT_MET if Severity.VIOLATION in severities else CoverageStatus.PARTLY_MET), Basis.RULES
+    if direct.implementations:
+        met = direct.implemented and direct.evidence
+        return (CoverageStatus.MET if met else CoverageStatus.PARTLY_MET), Basis.CONTROLS
+    if direct.evidence:
+        return CoverageStatus.MET, Basis.EVIDENCE
+    return _mapped(derivations, checked=checked)
+
+
+def _mapped(derivations: tuple[Derivation, ...], *, checked: bool) -> tuple[CoverageStatus, Basis]:
+    carried = [d for d in derivations if d.carries is not None]
+    if checked:
+        if any(d.carries is CoverageStatus.NOT_MET for d in carried):
+            return CoverageStatus.PARTLY_MET, Basis.RULES_AND_MAPPINGS
+        return CoverageStatus.MET, Basis.RULES
+    if carried:
+        return combined(carried), Basis.MAPPINGS
+    if any(d.strength is not Strength.WEAK for d in derivations):
+        return CoverageStatus.NOT_ASSESSED, Basis.MAPPINGS  # the ISO side is not assessed or not applicable
+    return CoverageStatus.NOT_ASSESSED, Basis.WEAK_MAPPINGS if derivations else Basis.NOTHING
+
+
+_WORST_FIRST = (CoverageStatus.NOT_MET, CoverageStatus.PARTLY_MET, CoverageStatus.MET)
+
+
+def combined(carried: list[Derivation]) -> CoverageStatus:
+    """Give the status that mappings which carry one give together: an equivalent or superset
+    mapping decides (the worst if several disagree); else partial mappings give partly met if any
+    carries it, and not met if all carry not met."""
+    full = {d.carries for d in carried if d.strength is Strength.FULL}
+    if full:
+        return next(status for status in _WORST_FIRST if status in full)
+    partial = {d.carries for d in carried}
+    return CoverageStatus.PARTLY_MET if CoverageStatus.PARTLY_MET in partial else CoverageStatus.NOT_MET
+
+
+def carried_status(via_status: CoverageStatus, strength: Strength, relation: str) -> CoverageStatus | None:
+    """Give the status a mapping carries from an ISO requirement with ``via_status``: ``relation``
+    is read from the ISO requirement ("superset": the ISO requirement covers all of the other)."""
+    if strength is Strength.WEAK or via_status not in _WORST_FIRST:
         return None  # an ISO control not applicable, or not assessed, says nothing of the other
+    if relation == "superset":
+        # meeting all of the ISO requirement meets the other; failing it may fail only its rest
+        return via_status if via_status is CoverageStatus.MET else None
     if strength is Strength.PARTIAL and via_status is CoverageStatus.MET:
         return CoverageStatus.PARTLY_MET
     return via_status
@@ -245,8 +293,8 @@ def _derivations(
     rows = _select(store, assets.query_text(_MAPPINGS), {"scheme": pyoxigraph.NamedNode(framework.iri)})
     found: dict[str, list[Derivation]] = {}
     for row in rows:
-        source, target = _text(row["from"]), _text(row["to"])
-        relation = _text(row["relation"]).removeprefix(AIMS)
+        source, target = sparql.value(row["from"]), sparql.value(row["to"])
+        relation = sparql.value(row["relation"]).removeprefix(AIMS)
         if source in iso and target not in iso:
             via, other = iso[source], target
         elif target in iso and source not in iso:
@@ -255,22 +303,22 @@ def _derivations(
             continue  # between two other frameworks: no ISO status to carry
         if relation not in _STRENGTH or other not in catalog.requirements:
             continue  # an unknown relation carries nothing; a shape reports the mapping
-        confidence = _text(row["confidence"]).removeprefix(AIMS)
+        confidence = sparql.value(row["confidence"]).removeprefix(AIMS)
         strength = Strength.WEAK if confidence == "LowConfidence" else _STRENGTH[relation]
         found.setdefault(other, []).append(
             Derivation(
-                mapping=_text(row["mapping"]),
-                crosswalk=_text(row["crosswalk"]),
+                mapping=sparql.value(row["mapping"]),
+                crosswalk=sparql.value(row["crosswalk"]),
                 relation=_LABEL[relation],
                 confidence=confidence.removesuffix("Confidence").lower(),
                 strength=strength,
                 rationale=row["rationale"].value if row["rationale"] is not None else "",
-                sources=_members(row["sources"]),
+                sources=sparql.members(row["sources"]),
                 via=via.requirement,
                 via_status=via.status,
-                carries=carried_status(via.status, strength),
+                carries=carried_status(via.status, strength, _LABEL[relation]),
                 via_implementations=via.implementations,
-                via_evidence=tuple(e for e in via.evidence if e),
+                via_evidence=via.evidence,
             )
         )
     order = catalog.order
@@ -281,16 +329,23 @@ def _derivations(
 
 @dataclass(frozen=True)
 class _Condition:
-    """What a provision applies under, in words, and what in the data brings it."""
+    """What a provision applies under, in words, and what in the data brings it (AI systems, when
+    ``by_ai_systems``)."""
 
     what: str
     bringers: tuple[str, ...]
+    by_ai_systems: bool
 
 
 def _conditions(store: pyoxigraph.Store) -> dict[str, _Condition]:
     """Give, for each provision that applies only under conditions, what in the data brings it."""
     rows = _select(store, assets.query_text(_APPLICABILITY), {})
-    return {_text(row["requirement"]): _Condition(_text(row["condition"]), _members(row["bringers"])) for row in rows}
+    return {
+        sparql.value(row["requirement"]): _Condition(
+            sparql.value(row["condition"]), sparql.members(row["bringers"]), sparql.value(row["kind"]) == "ai-system"
+        )
+        for row in rows
+    }
 
 
 def _applicability(row: dict[str, Term | None], condition: _Condition | None) -> tuple[bool | None, str]:
@@ -316,15 +371,4 @@ def _select(
     values: dict[str, pyoxigraph.NamedNode | pyoxigraph.Literal],
     lists: tuple[str, ...] = ("sources", "bringers"),
 ) -> list[dict[str, Term | None]]:
-    result = sparql.run(store, sparql.bind(text, values), source="frameworks", lists=lists)
-    assert isinstance(result, sparql.SelectResult)
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-
-
-def _text(term: Term | None) -> str:
-    assert term is not None
-    return term.value
-
-
-def _members(term: Term | None) -> tuple[str, ...]:
-    return tuple(term.value.split("|")) if term is not None and term.value else ()
+    return sparql.select(store, sparql.bind(text, values), source="frameworks", lists=lists)

@@ -144,23 +144,23 @@ def gaps_of(validation: ValidationReport, store: pyoxigraph.Store, *, frameworks
             findings_about.setdefault(iri, []).append(finding)
     coverage = []
     for row in coverage_rows:
-        requirement = catalog.requirements[_text(row["requirement"])]
-        kind = RequirementKind(_text(row["kind"]))
+        requirement = catalog.requirements[sparql.value(row["requirement"])]
+        kind = RequirementKind(sparql.value(row["kind"]))
         about = tuple(findings_about.get(requirement.iri, ()))
-        applicable = None if row["applicable"] is None else _text(row["applicable"]) == "true"
+        applicable = None if row["applicable"] is None else sparql.value(row["applicable"]) == "true"
         entry = RequirementCoverage(
             requirement=requirement,
             kind=kind,
             status=CoverageStatus.NOT_ASSESSED,
             applicable=applicable,
-            implementation_status=_text(row["status"]) if row["status"] is not None else None,
-            implementations=_members(row["implementations"]),
-            evidence=_members(row["evidence"]),
-            documents=_members(row["documents"]),
+            implementation_status=sparql.value(row["status"]) if row["status"] is not None else None,
+            implementations=sparql.members(row["implementations"]),
+            evidence=sparql.members(row["evidence"]),
+            documents=sparql.members(row["documents"]),
             findings=about,
         )
         coverage.append(_with_status(entry, checked=requirement.iri in checked))
-    measures = {_text(row["measure"]): int(_text(row["count"])) for row in readiness_rows}
+    measures = {sparql.value(row["measure"]): int(sparql.value(row["count"])) for row in readiness_rows}
     others = tuple(
         coverage_of(key, iso=tuple(coverage), validation=validation, store=store, catalog=catalog)
         for key in dict.fromkeys(frameworks)
@@ -225,15 +225,4 @@ def _readiness(coverage: list[RequirementCoverage], measures: dict[str, int]) ->
 def _select(store: pyoxigraph.Store, query_id: str, as_of: dt.date) -> list[dict[str, Term | None]]:
     definition = library.find(query_id)
     values = library.bind_values(definition, {}, today=as_of)
-    result = sparql.run(store, sparql.bind(definition.text, values), source=definition.source, lists=definition.lists)
-    assert isinstance(result, sparql.SelectResult)
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-
-
-def _text(term: Term | None) -> str:
-    assert term is not None
-    return term.value
-
-
-def _members(term: Term | None) -> tuple[str, ...]:
-    return tuple(term.value.split("|")) if term is not None else ()
+    return sparql.select(store, sparql.bind(definition.text, values), source=definition.source, lists=definition.lists)

@@ -127,12 +127,12 @@ class Session:
         self.report = validation.report()
         return self.report
 
-    def gaps(self) -> gaps_module.GapReport:
+    def gaps(self, frameworks: Sequence[str] = ()) -> gaps_module.GapReport:
         """Give the gap report of the data as it stands, from the session's store (the coverage
-        queries run in full; the findings are the session's)."""
+        queries run in full; the findings are the session's), with the coverage of ``frameworks``."""
         assert self._validation is not None, "open the session first"
         assert self.report is not None
-        return gaps_module.gaps_of(self.report, self._validation.context.store)
+        return gaps_module.gaps_of(self.report, self._validation.context.store, frameworks=frameworks)
 
     def _full(self, progress: Progress | None = None) -> ValidationReport:
         self._validation = validation_of(

@@ -208,9 +208,7 @@ def _rows(
     if horizon is not None:
         given["horizon"] = horizon.isoformat()
     text = sparql.bind(definition.text, library.bind_values(definition, given, today=as_of))
-    result = sparql.run(store, text, source=definition.source, lists=definition.lists)
-    assert isinstance(result, sparql.SelectResult)
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    return sparql.select(store, text, source=definition.source, lists=definition.lists)
 
 
 def _system(

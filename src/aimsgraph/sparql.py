@@ -342,6 +342,30 @@ def run_on_rdflib(
     return _normalise(SelectResult(columns, rows), lists)
 
 
+def select(
+    store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ...] = ()
+) -> list[dict[str, Term | None]]:
+    """Give the solutions of the SELECT query ``text`` (checked and bound) on ``store``, each as a
+    dict from column to term (None where unbound); ``lists`` as for :func:`run`.
+
+    :raises InputError: Oxigraph cannot parse or evaluate the query.
+    """
+    result = run(store, text, source=source, lists=lists)
+    assert isinstance(result, SelectResult), f"{source} is not a SELECT query"
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def value(term: Term | None) -> str:
+    """Give the lexical value of a term a query always binds."""
+    assert term is not None
+    return term.value
+
+
+def members(term: Term | None) -> tuple[str, ...]:
+    """Give the members of a list column (see ``lists`` of :func:`run`): none when it is unbound."""
+    return tuple(term.value.split("|")) if term is not None else ()
+
+
 def _normalise(result: SelectResult, lists: tuple[str, ...]) -> SelectResult:
     """Sort the members of GROUP_CONCAT list columns, whose order no engine guarantees, and give an
     empty list as unbound (the spec's GROUP_CONCAT of nothing is "", which Oxigraph leaves unbound)."""

@@ -10,8 +10,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from aimsgraph.coverage import CoverageStatus
 from aimsgraph.frameworks import Basis, Derivation, FrameworkCoverage, FrameworkRequirementCoverage, Strength
 from aimsgraph.gaps import GapReport
+from aimsgraph.model import Finding
 
 
 def to_dict(coverage: FrameworkCoverage) -> dict[str, Any]:
@@ -36,16 +38,7 @@ def _requirement(entry: FrameworkRequirementCoverage) -> dict[str, Any]:
         "applicability": entry.applicability,
         "implementations": list(entry.implementations),
         "evidence": list(entry.evidence),
-        "findings": [
-            {
-                "rule": f.rule,
-                "severity": f.severity.label,
-                "message": f.message,
-                "focus_node": f.focus_node,
-                "location": {"file": f.location.file, "line": f.location.line} if f.location else None,
-            }
-            for f in entry.findings
-        ],
+        "findings": [finding_summary(f) for f in entry.findings],
         "derivations": [
             {
                 "mapping": d.mapping,
@@ -64,10 +57,24 @@ def _requirement(entry: FrameworkRequirementCoverage) -> dict[str, Any]:
     }
 
 
+def finding_summary(finding: Finding) -> dict[str, Any]:
+    """Give what a gap report's JSON says of a finding about a requirement (schema $defs/findings)."""
+    location = finding.location
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.label,
+        "message": finding.message,
+        "focus_node": finding.focus_node,
+        "location": {"file": location.file, "line": location.line} if location else None,
+    }
+
+
 def summary_lines(report: GapReport, coverage: FrameworkCoverage) -> list[str]:
     """Give the framework's summary as short lines of text."""
     tally = ", ".join(f"{n} {status.value}" for status, n in coverage.tally.items() if n) or "nothing to assess"
-    carried = sum(1 for e in coverage.coverage if e.basis is Basis.MAPPINGS)
+    carried = sum(
+        1 for e in coverage.coverage if e.basis is Basis.MAPPINGS and e.status is not CoverageStatus.NOT_ASSESSED
+    )
     weak = sum(1 for e in coverage.coverage if e.basis is Basis.WEAK_MAPPINGS)
     return [
         f"{coverage.framework.label} as of {report.as_of.isoformat()}: {len(coverage.coverage)} requirements: {tally}.",
@@ -79,18 +86,20 @@ def summary_lines(report: GapReport, coverage: FrameworkCoverage) -> list[str]:
 
 def path(entry: FrameworkRequirementCoverage) -> str:
     """Give, in a line, what the entry's status rests on."""
-    if entry.basis is Basis.APPLICABILITY:
-        return entry.applicability
-    if entry.basis is Basis.RULES:
-        rules = sorted({f.rule for f in entry.findings})
-        return "rules: " + ("; ".join(rules) if rules else "checked, no findings")
-    if entry.basis is Basis.CONTROLS:
-        return f"controls: {len(entry.implementations)} implemented, {len(entry.evidence)} evidence"
-    if entry.basis in (Basis.MAPPINGS, Basis.WEAK_MAPPINGS):
-        shown = [d for d in entry.derivations if (d.strength is not Strength.WEAK) == (entry.basis is Basis.MAPPINGS)]
-        prefix = "via " if entry.basis is Basis.MAPPINGS else "weak only: "
-        return prefix + "; ".join(_step(d) for d in shown)
-    return ""
+    rules = sorted({f.rule for f in entry.findings})
+    weak = entry.basis is Basis.WEAK_MAPPINGS
+    mapped = [d for d in entry.derivations if (d.strength is Strength.WEAK) == weak]
+    unmet = [d for d in entry.derivations if d.carries is CoverageStatus.NOT_MET]
+    lines = {
+        Basis.APPLICABILITY: entry.applicability,
+        Basis.RULES: "rules: " + ("; ".join(rules) if rules else "checked, no findings"),
+        Basis.CONTROLS: f"controls: {len(entry.implementations)} implementing it, {len(entry.evidence)} evidence",
+        Basis.EVIDENCE: f"evidence: {len(entry.evidence)} supporting it directly",
+        Basis.RULES_AND_MAPPINGS: "rules: checked, no findings; but via " + "; ".join(_step(d) for d in unmet),
+        Basis.MAPPINGS: "via " + "; ".join(_step(d) for d in mapped),
+        Basis.WEAK_MAPPINGS: "weak only: " + "; ".join(_step(d) for d in mapped),
+    }
+    return lines.get(entry.basis, "")
 
 
 def _cells(entry: FrameworkRequirementCoverage) -> list[str]:

@@ -88,16 +88,7 @@ def _requirement(entry: RequirementCoverage) -> dict[str, Any]:
         "implementations": list(entry.implementations),
         "evidence": list(entry.evidence),
         "documents": list(entry.documents),
-        "findings": [
-            {
-                "rule": f.rule,
-                "severity": f.severity.label,
-                "message": f.message,
-                "focus_node": f.focus_node,
-                "location": {"file": f.location.file, "line": f.location.line} if f.location else None,
-            }
-            for f in entry.findings
-        ],
+        "findings": [framework_gaps.finding_summary(f) for f in entry.findings],
     }
 
 
