@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph
@@ -145,15 +146,66 @@ def coverage_of(
 
     :raises UsageError: no catalogued framework has that key.
     """
-    framework = catalog.framework(key)
-    definition = library.find("framework-coverage")
-    rows = _select(store, definition.text, {"framework": pyoxigraph.Literal(key)}, definition.lists)
+    (coverage,) = coverages_of([key], iso=iso, validation=validation, store=store, catalog=catalog)
+    return coverage
+
+
+def coverages_of(
+    keys: Sequence[str],
+    *,
+    iso: tuple[RequirementCoverage, ...],
+    validation: ValidationReport,
+    store: pyoxigraph.Store,
+    catalog: Catalog,
+) -> tuple[FrameworkCoverage, ...]:
+    """Give the coverage of each framework in ``keys``, as :func:`coverage_of` does, reading what
+    they share (what brings each duty, which findings concern which requirement) once.
+
+    :raises UsageError: a key is not a catalogued framework's.
+    """
+    frameworks = [catalog.framework(key) for key in keys]
+    if not frameworks:
+        return ()
     conditions = _conditions(store)
-    mapped = _derivations(store, framework, {entry.requirement.iri: entry for entry in iso}, catalog)
     findings_about: dict[str, list[Finding]] = {}
     for finding in validation.findings:
         for iri in dict.fromkeys(r.iri for r in finding.requirements):
             findings_about.setdefault(iri, []).append(finding)
+    shared = _Shared(
+        store,
+        catalog,
+        conditions,
+        findings_about,
+        {entry.requirement.iri: entry for entry in iso},
+        validation.checked_requirements,
+    )
+    return tuple(_coverage(framework, shared) for framework in frameworks)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What the coverage of every framework reads: the store and catalogue, what brings each duty,
+    the findings about each requirement, ISO/IEC 42001's coverage and the requirements rules check."""
+
+    store: pyoxigraph.Store
+    catalog: Catalog
+    conditions: dict[str, _Condition]
+    findings_about: dict[str, list[Finding]]
+    iso: dict[str, RequirementCoverage]
+    checked: frozenset[str]
+
+
+def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
+    store, catalog, conditions, findings_about, checked = (
+        shared.store,
+        shared.catalog,
+        shared.conditions,
+        shared.findings_about,
+        shared.checked,
+    )
+    definition = library.find("framework-coverage")
+    rows = _select(store, definition.text, {"framework": pyoxigraph.Literal(framework.key)}, definition.lists)
+    mapped = _derivations(store, framework, shared.iso, catalog)
     entries = []
     for row in rows:
         iri = sparql.value(row["requirement"])
@@ -162,14 +214,15 @@ def coverage_of(
         findings = findings_about.get(iri, [])
         if condition is not None and condition.by_ai_systems:
             # a rule checks all AI systems, but a duty binds only those whose role and class bring it
-            findings = [f for f in findings if f.ai_system is None or f.ai_system in condition.bringers]
+            bringers = frozenset(condition.bringers)
+            findings = [f for f in findings if f.ai_system is None or f.ai_system in bringers]
         entries.append(
             _entry(
                 catalog.requirements[iri],
                 applicable=applicable,
                 applicability=applicability,
                 findings=tuple(findings),
-                checked=iri in validation.checked_requirements,
+                checked=iri in checked,
                 derivations=tuple(mapped.get(iri, ())),
                 implementations=sparql.members(row["implementations"]),
                 implemented=sparql.members(row["implemented"]),
@@ -358,7 +411,12 @@ def _applicability(row: dict[str, Term | None], condition: _Condition | None) ->
         return None, "applies to every organisation in scope"
     if not condition.bringers:
         return False, f"applies only with {condition.what}, and the data has none"
-    return True, f"applies with {condition.what}: " + ", ".join(condition.bringers)
+    named = ", ".join(condition.bringers[:_NAMED])
+    more = len(condition.bringers) - _NAMED
+    return True, f"applies with {condition.what}: {named}" + (f" and {more:,} more" if more > 0 else "")
+
+
+_NAMED = 5  # what brings a duty is named up to this many; at scale, thousands of AI systems may
 
 
 _MAPPINGS = "internal/mappings.rq"

@@ -29,7 +29,7 @@ import pyoxigraph
 from aimsgraph import library, load, sparql
 from aimsgraph.coverage import CoverageStatus, RequirementCoverage, RequirementKind
 from aimsgraph.formats import RdfFormat
-from aimsgraph.frameworks import ISO_42001, FrameworkCoverage, coverage_of
+from aimsgraph.frameworks import ISO_42001, FrameworkCoverage, coverages_of
 from aimsgraph.model import Engine, Finding, Inference, Severity, Term, ValidationReport
 from aimsgraph.validate import bundled_catalog, read, validation_of
 
@@ -161,10 +161,12 @@ def gaps_of(validation: ValidationReport, store: pyoxigraph.Store, *, frameworks
         )
         coverage.append(_with_status(entry, checked=requirement.iri in checked))
     measures = {sparql.value(row["measure"]): int(sparql.value(row["count"])) for row in readiness_rows}
-    others = tuple(
-        coverage_of(key, iso=tuple(coverage), validation=validation, store=store, catalog=catalog)
-        for key in dict.fromkeys(frameworks)
-        if key != ISO_42001  # its coverage is the report's own
+    others = coverages_of(
+        [key for key in dict.fromkeys(frameworks) if key != ISO_42001],  # ISO's coverage is the report's own
+        iso=tuple(coverage),
+        validation=validation,
+        store=store,
+        catalog=catalog,
     )
     return GapReport(
         as_of=as_of,
