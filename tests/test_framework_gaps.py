@@ -120,20 +120,38 @@ def test_a_superset_does_not_carry_failure_and_an_equivalent_mapping_decides() -
 def test_the_requirement_s_own_controls_and_evidence_come_before_the_mappings() -> None:
     data = """
         @prefix aims: <https://w3id.org/aimsgraph/ns#> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
         @prefix t: <https://w3id.org/aimsgraph/test-fw/> .
+        # T subset: implemented without evidence, and planned with evidence: nothing in place
+        <urn:bare> a aims:ImplementedControl ; aims:implementsRequirement t:subset ;
+            aims:implementationStatus aims:Implemented .
         <urn:planned> a aims:ImplementedControl ; aims:implementsRequirement t:subset ;
             aims:implementationStatus aims:Planned .
+        <urn:e1> a aims:Evidence ; aims:supports <urn:planned> .
+        # T related: one control in place beside a planned one
         <urn:done> a aims:ImplementedControl ; aims:implementsRequirement t:related ;
             aims:implementationStatus aims:Implemented .
-        <urn:e1> a aims:Evidence ; aims:supports <urn:planned> .
+        <urn:later> a aims:ImplementedControl ; aims:implementsRequirement t:related ;
+            aims:implementationStatus aims:Planned .
         <urn:e2> a aims:Evidence ; aims:supports <urn:done> .
-        <urn:e3> a aims:Evidence ; aims:supports t:unmapped .
+        # T unmapped: current evidence of its own; T reversed: only evidence expired long ago
+        <urn:e3> a aims:Evidence ; aims:supports t:unmapped ; aims:validUntil "2027-01-01"^^xsd:date .
+        <urn:e4> a aims:Evidence ; aims:supports t:reversed ; aims:validUntil "2020-01-01"^^xsd:date .
+        # T equivalent unmet: current evidence, but the ISO requirement equivalent to it is not met
+        <urn:e5> a aims:Evidence ; aims:supports t:equivalentUnmet ; aims:collectedOn "2026-10-01"^^xsd:date ;
+            aims:reviewIntervalMonths 12 .
     """
     entries = _coverage({"5.2": CoverageStatus.MET, "7.4": CoverageStatus.NOT_MET}, data)
-    assert (entries["T subset"].status, entries["T subset"].basis) == (CoverageStatus.PARTLY_MET, Basis.CONTROLS)
-    assert (entries["T related"].status, entries["T related"].basis) == (CoverageStatus.MET, Basis.CONTROLS)
-    assert (entries["T unmapped"].status, entries["T unmapped"].basis) == (CoverageStatus.MET, Basis.EVIDENCE)
+
+    def outcome(notation: str) -> tuple[CoverageStatus, Basis]:
+        return entries[notation].status, entries[notation].basis
+
+    assert outcome("T subset") == (CoverageStatus.PARTLY_MET, Basis.CONTROLS)
+    assert outcome("T related") == (CoverageStatus.MET, Basis.CONTROLS)
+    assert outcome("T unmapped") == (CoverageStatus.MET, Basis.EVIDENCE)
     assert entries["T unmapped"].evidence == ("urn:e3",)
+    assert outcome("T reversed") == (CoverageStatus.MET, Basis.MAPPINGS)  # the expired evidence does not count
+    assert outcome("T equivalent unmet") == (CoverageStatus.PARTLY_MET, Basis.EVIDENCE)
 
 
 def test_an_applicability_decision_outranks_the_mappings() -> None:
@@ -215,3 +233,12 @@ def test_an_unknown_framework_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["gaps", str(EXAMPLES / "kestrel"), "--framework", "sox"])
     assert result.exit_code == 2
     assert "no framework 'sox'" in result.output and "eu-ai-act" in result.output
+
+
+def test_a_blank_node_brings_a_duty_and_controls_beside_a_blank_evidence_count() -> None:
+    report = gaps([str(FIXTURES / "queries" / "partial-evidence.ttl")], as_of=AS_OF, frameworks=["gdpr"])
+    art24 = next(e for e in report.framework("gdpr").coverage if e.requirement.notation == "GDPR Art. 24")
+    # the only data resource with personal data is a blank node: the GDPR still applies
+    assert art24.applicable is True and "a blank node" in art24.applicability
+    # one of its two controls is in place, with evidence, beside one planned with blank evidence
+    assert art24.basis is Basis.CONTROLS and "https://fixture.example/policy-evidence" in art24.evidence

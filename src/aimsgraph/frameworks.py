@@ -9,10 +9,13 @@ A requirement of another framework gets its status from, in this order:
 2. the rules that check it directly (shapes that name it in ``aims:enforces``), counting for a
    duty an AI system brings only the findings about the AI systems that bring it: a violation
    makes it *not met*, only warnings or notes *partly met*;
-3. controls implemented for it directly: *met* when one is implemented (``aims:Implemented``) and
-   evidenced, else *partly met*; evidence that supports it directly: *met*;
-4. the rules, when they checked it and found nothing: *met*, but *partly met* when an ISO/IEC
-   42001 requirement mapped to it (not weakly) is not met;
+3. controls implemented for it directly: *met* when one is in place (``aims:Implemented``, with
+   evidence nothing supersedes), else *partly met*; evidence that supports it directly and is
+   current as of the date: *met*;
+4. the rules, when they checked it and found nothing: *met*.
+
+   A *met* from 3 or 4 is *partly met* when an ISO/IEC 42001 requirement mapped to it (not
+   weakly) is not met: the direct evidence shows part of the requirement, the mapping a failure;
 5. the ISO/IEC 42001 requirements mapped to it by a crosswalk, each through its relation: an
    equivalent mapping carries the ISO status as it is; one whose ISO side is a superset carries
    *met* only (a failure may lie in the part outside); a subset or an intersection carries *partly
@@ -29,6 +32,7 @@ confidence, rationale, sources and the status of the ISO requirement on its othe
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections import Counter
 from collections.abc import Sequence
@@ -178,6 +182,7 @@ def coverages_of(
         findings_about,
         {entry.requirement.iri: entry for entry in iso},
         validation.checked_requirements,
+        validation.as_of,
     )
     return tuple(_coverage(framework, shared) for framework in frameworks)
 
@@ -193,6 +198,7 @@ class _Shared:
     findings_about: dict[str, list[Finding]]
     iso: dict[str, RequirementCoverage]
     checked: frozenset[str]
+    as_of: dt.date
 
 
 def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
@@ -204,7 +210,9 @@ def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
         shared.checked,
     )
     definition = library.find("framework-coverage")
-    rows = _select(store, definition.text, {"framework": pyoxigraph.Literal(framework.key)}, definition.lists)
+    given = {"framework": framework.key, "asOf": shared.as_of.isoformat()}
+    values = library.bind_values(definition, given, today=shared.as_of)
+    rows = _select(store, definition.text, values, definition.lists)
     mapped = _derivations(store, framework, shared.iso, catalog)
     entries = []
     for row in rows:
@@ -212,10 +220,11 @@ def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
         condition = conditions.get(iri)
         applicable, applicability = _applicability(row, condition)
         findings = findings_about.get(iri, [])
-        if condition is not None and condition.by_ai_systems:
+        if condition is not None and condition.by_ai_systems and condition.all_named and row["applicable"] is None:
             # a rule checks all AI systems, but a duty binds only those whose role and class bring it
+            # (unless the organisation decided it applies, or a blank node brings it, unnamed)
             bringers = frozenset(condition.bringers)
-            findings = [f for f in findings if f.ai_system is None or f.ai_system in bringers]
+            findings = [f for f in findings if _brought(f, bringers, store)]
         entries.append(
             _entry(
                 catalog.requirements[iri],
@@ -226,7 +235,8 @@ def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
                 derivations=tuple(mapped.get(iri, ())),
                 implementations=sparql.members(row["implementations"]),
                 implemented=sparql.members(row["implemented"]),
-                evidence=sparql.members(row["evidence"]),
+                evidence=sparql.members(row["evidence"]) + sparql.members(row["currentEvidence"]),
+                current=sparql.members(row["currentEvidence"]),
             )
         )
     return FrameworkCoverage(framework, tuple(entries))
@@ -243,8 +253,9 @@ def _entry(
     implementations: tuple[str, ...],
     implemented: tuple[str, ...],
     evidence: tuple[str, ...],
+    current: tuple[str, ...],
 ) -> FrameworkRequirementCoverage:
-    direct = _Direct(implementations, implemented, evidence)
+    direct = _Direct(implementations, implemented, current)
     severities = {f.severity for f in findings}
     status, basis = _decide(applicable, severities, direct, checked=checked, derivations=derivations)
     if basis is Basis.MAPPINGS:
@@ -269,11 +280,11 @@ def _entry(
 @dataclass(frozen=True)
 class _Direct:
     """What the data holds for a requirement itself: the implemented controls that name it, those of
-    them implemented, and the evidence for it or them."""
+    them in place (aims:Implemented and evidenced), and the current evidence of the requirement."""
 
     implementations: tuple[str, ...]
     implemented: tuple[str, ...]
-    evidence: tuple[str, ...]
+    current: tuple[str, ...]
 
 
 def _decide(
@@ -289,11 +300,13 @@ def _decide(
         return CoverageStatus.NOT_APPLICABLE, Basis.APPLICABILITY
     if severities:
         return (CoverageStatus.NOT_MET if Severity.VIOLATION in severities else CoverageStatus.PARTLY_MET), Basis.RULES
+    unmet = any(d.carries is CoverageStatus.NOT_MET for d in derivations)
     if direct.implementations:
-        met = direct.implemented and direct.evidence
+        # met only with a control in place, and no mapped ISO requirement that is not met
+        met = bool(direct.implemented) and not unmet
         return (CoverageStatus.MET if met else CoverageStatus.PARTLY_MET), Basis.CONTROLS
-    if direct.evidence:
-        return CoverageStatus.MET, Basis.EVIDENCE
+    if direct.current:
+        return (CoverageStatus.PARTLY_MET if unmet else CoverageStatus.MET), Basis.EVIDENCE
     return _mapped(derivations, checked=checked)
 
 
@@ -383,11 +396,17 @@ def _derivations(
 @dataclass(frozen=True)
 class _Condition:
     """What a provision applies under, in words, and what in the data brings it (AI systems, when
-    ``by_ai_systems``)."""
+    ``by_ai_systems``): ``bringers`` names them, ``count`` counts blank nodes too."""
 
     what: str
     bringers: tuple[str, ...]
     by_ai_systems: bool
+    count: int
+
+    @property
+    def all_named(self) -> bool:
+        """Whether every one that brings the duty has a name (an IRI), so findings can be matched."""
+        return self.count == len(self.bringers)
 
 
 def _conditions(store: pyoxigraph.Store) -> dict[str, _Condition]:
@@ -395,10 +414,32 @@ def _conditions(store: pyoxigraph.Store) -> dict[str, _Condition]:
     rows = _select(store, assets.query_text(_APPLICABILITY), {})
     return {
         sparql.value(row["requirement"]): _Condition(
-            sparql.value(row["condition"]), sparql.members(row["bringers"]), sparql.value(row["kind"]) == "ai-system"
+            sparql.value(row["condition"]),
+            sparql.members(row["bringers"]),
+            sparql.value(row["kind"]) == "ai-system",
+            int(sparql.value(row["count"])),
         )
         for row in rows
     }
+
+
+_CONCERNS_SYSTEM = pyoxigraph.NamedNode(AIMS + "concernsSystem")
+
+
+def _brought(finding: Finding, bringers: frozenset[str], store: pyoxigraph.Store) -> bool:
+    """Give whether a finding is about an AI system that brings a duty: its own AI system, or for a
+    finding about something that concerns several (an incident), any of them; a finding tied to no
+    AI system counts."""
+    if finding.ai_system is not None:
+        return finding.ai_system in bringers
+    if finding.focus_node.startswith("_:"):
+        return True
+    systems = {
+        quad.object.value
+        for quad in store.quads_for_pattern(pyoxigraph.NamedNode(finding.focus_node), _CONCERNS_SYSTEM, None)
+        if isinstance(quad.object, pyoxigraph.NamedNode)
+    }
+    return not systems or bool(systems & bringers)
 
 
 def _applicability(row: dict[str, Term | None], condition: _Condition | None) -> tuple[bool | None, str]:
@@ -409,10 +450,10 @@ def _applicability(row: dict[str, Term | None], condition: _Condition | None) ->
         return decided.value == "true", f"decided {verdict}: {why}"
     if condition is None:
         return None, "applies to every organisation in scope"
-    if not condition.bringers:
+    if not condition.count:
         return False, f"applies only with {condition.what}, and the data has none"
-    named = ", ".join(condition.bringers[:_NAMED])
-    more = len(condition.bringers) - _NAMED
+    named = ", ".join(condition.bringers[:_NAMED] or ("a blank node",))
+    more = condition.count - min(len(condition.bringers), _NAMED) - (0 if condition.bringers else 1)
     return True, f"applies with {condition.what}: {named}" + (f" and {more:,} more" if more > 0 else "")
 
 

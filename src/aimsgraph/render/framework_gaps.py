@@ -90,11 +90,12 @@ def path(entry: FrameworkRequirementCoverage) -> str:
     weak = entry.basis is Basis.WEAK_MAPPINGS
     mapped = [d for d in entry.derivations if (d.strength is Strength.WEAK) == weak]
     unmet = [d for d in entry.derivations if d.carries is CoverageStatus.NOT_MET]
+    but = ("; but via " + "; ".join(_step(d) for d in unmet)) if unmet else ""
     lines = {
         Basis.APPLICABILITY: entry.applicability,
         Basis.RULES: "rules: " + ("; ".join(rules) if rules else "checked, no findings"),
-        Basis.CONTROLS: f"controls: {len(entry.implementations)} implementing it, {len(entry.evidence)} evidence",
-        Basis.EVIDENCE: f"evidence: {len(entry.evidence)} supporting it directly",
+        Basis.CONTROLS: f"controls: {len(entry.implementations)} implementing it, {len(entry.evidence)} evidence" + but,
+        Basis.EVIDENCE: f"evidence: {len(entry.evidence)} supporting it, current" + but,
         Basis.RULES_AND_MAPPINGS: "rules: checked, no findings; but via " + "; ".join(_step(d) for d in unmet),
         Basis.MAPPINGS: "via " + "; ".join(_step(d) for d in mapped),
         Basis.WEAK_MAPPINGS: "weak only: " + "; ".join(_step(d) for d in mapped),
