@@ -202,13 +202,7 @@ class _Shared:
 
 
 def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
-    store, catalog, conditions, findings_about, checked = (
-        shared.store,
-        shared.catalog,
-        shared.conditions,
-        shared.findings_about,
-        shared.checked,
-    )
+    store, catalog = shared.store, shared.catalog
     definition = library.find("framework-coverage")
     given = {"framework": framework.key, "asOf": shared.as_of.isoformat()}
     values = library.bind_values(definition, given, today=shared.as_of)
@@ -217,9 +211,9 @@ def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
     entries = []
     for row in rows:
         iri = sparql.value(row["requirement"])
-        condition = conditions.get(iri)
+        condition = shared.conditions.get(iri)
         applicable, applicability = _applicability(row, condition)
-        findings = findings_about.get(iri, [])
+        findings = shared.findings_about.get(iri, [])
         if condition is not None and condition.by_ai_systems and condition.all_named and row["applicable"] is None:
             # a rule checks all AI systems, but a duty binds only those whose role and class bring it
             # (unless the organisation decided it applies, or a blank node brings it, unnamed)
@@ -231,7 +225,7 @@ def _coverage(framework: Framework, shared: _Shared) -> FrameworkCoverage:
                 applicable=applicable,
                 applicability=applicability,
                 findings=tuple(findings),
-                checked=iri in checked,
+                checked=iri in shared.checked,
                 derivations=tuple(mapped.get(iri, ())),
                 implementations=sparql.members(row["implementations"]),
                 implemented=sparql.members(row["implemented"]),
@@ -368,7 +362,7 @@ def _derivations(
         else:
             continue  # between two other frameworks: no ISO status to carry
         if relation not in _STRENGTH or other not in catalog.requirements:
-            continue  # an unknown relation carries nothing; a shape reports the mapping
+            continue  # a relation outside NIST IR 8477's set, or a requirement no catalogue has: nothing to carry
         confidence = sparql.value(row["confidence"]).removeprefix(AIMS)
         strength = Strength.WEAK if confidence == "LowConfidence" else _STRENGTH[relation]
         found.setdefault(other, []).append(
