@@ -13,7 +13,7 @@ from rich.table import Table
 from aimsgraph.coverage import CoverageStatus
 from aimsgraph.frameworks import Basis, Derivation, FrameworkCoverage, FrameworkRequirementCoverage, Strength
 from aimsgraph.gaps import GapReport
-from aimsgraph.model import Finding
+from aimsgraph.model import Finding, Requirement
 
 
 def to_dict(coverage: FrameworkCoverage) -> dict[str, Any]:
@@ -27,11 +27,13 @@ def to_dict(coverage: FrameworkCoverage) -> dict[str, Any]:
     }
 
 
+def requirement_key(requirement: Requirement) -> dict[str, Any]:
+    """Give how a gap report's JSON names a requirement: its IRI, id (notation) and title."""
+    return {"iri": requirement.iri, "id": requirement.notation, "title": requirement.title}
+
+
 def _requirement(entry: FrameworkRequirementCoverage) -> dict[str, Any]:
-    return {
-        "iri": entry.requirement.iri,
-        "id": entry.requirement.notation,
-        "title": entry.requirement.title,
+    return requirement_key(entry.requirement) | {
         "status": entry.status.value,
         "basis": entry.basis.value,
         "applicable": entry.applicable,
@@ -43,7 +45,7 @@ def _requirement(entry: FrameworkRequirementCoverage) -> dict[str, Any]:
             {
                 "mapping": d.mapping,
                 "crosswalk": d.crosswalk,
-                "via": {"iri": d.via.iri, "id": d.via.notation, "title": d.via.title},
+                "via": requirement_key(d.via),
                 "via_status": d.via_status.value,
                 "relation": d.relation,
                 "confidence": d.confidence,

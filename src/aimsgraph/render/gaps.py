@@ -77,10 +77,7 @@ def to_dict(report: GapReport) -> dict[str, Any]:
 
 
 def _requirement(entry: RequirementCoverage) -> dict[str, Any]:
-    return {
-        "iri": entry.requirement.iri,
-        "id": entry.requirement.notation,
-        "title": entry.requirement.title,
+    return framework_gaps.requirement_key(entry.requirement) | {
         "kind": entry.kind.value,
         "status": entry.status.value,
         "applicable": entry.applicable,
