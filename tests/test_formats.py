@@ -118,6 +118,10 @@ def test_ntriples_lines_are_read_from_the_bytes_statement_by_statement() -> None
     assert lines.properties[("https://x.example/b", "https://x.example/q")] == 4
     assert lines.properties[("https://x.example/a", "https://x.example/q")] == 5
     assert ntriples_lines(content, {"https://x.example/b"}).subjects == {"https://x.example/b": 3}
+    # with LF alone (the usual case) a faster reading gives the same; a comment is no statement
+    comment = b"\n# <https://x.example/b> <https://x.example/p> 1 .\n"
+    line_feeds = content.replace(b"\r\n", b"\n").replace(b"\n\n", comment)
+    assert ntriples_lines(line_feeds, {"https://x.example/b", "https://x.example/a"}) == lines
     carriage_returns = content.replace(b"\r\n", b"\n").replace(b"\n", b"\r")  # N-Triples allows CR alone
     assert ntriples_lines(carriage_returns, {"https://x.example/b", "https://x.example/a"}).subjects == {
         "https://x.example/a": 1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 
 from aimsgraph import load
@@ -42,3 +43,48 @@ def test_a_file_that_does_not_parse_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         read(load.collect([str(tmp_path)]))
     assert "b.ttl" in str(raised.value) and ":1:" in str(raised.value)
+
+
+def test_every_format_parsed_into_the_store_gives_the_statements_parsed_quads_give(tmp_path: Path) -> None:
+    # Turtle, N-Triples and RDF/XML are loaded by the store itself, TriG, N-Quads and JSON-LD pass
+    # through Python (their named graphs merged): the same statements either way, the same
+    # blank-node label in two files still two nodes, and the literals, prefixes and typed IRIs read.
+    (tmp_path / "a.ttl").write_text(
+        "@prefix ex: <https://x.example/> .\n"
+        'ex:a a ex:C ; ex:p _:b .\n_:b ex:q "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "b.nt").write_text(
+        "<https://x.example/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://x.example/C> .\n"
+        '_:b <https://x.example/q> "2" .\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "c.trig").write_text(
+        '@prefix ex: <https://x.example/> .\nex:g { ex:c a ex:C ; ex:p _:b . _:b ex:q "3"@en . }\n', encoding="utf-8"
+    )
+    (tmp_path / "d.rdf").write_text(
+        '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:ex="https://x.example/"><ex:C rdf:about="https://x.example/d"><ex:q>4</ex:q></ex:C></rdf:RDF>\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "e.nq").write_text(
+        '<https://x.example/e> <https://x.example/q> "5" <https://x.example/g> .\n', encoding="utf-8"
+    )
+    sources = load.collect([str(tmp_path)])
+    store = pyoxigraph.Store()
+    data = load.load_into(store, sources)
+    parsed = load.load(sources)
+    assert len(store) == 11
+    assert load.to_graph(store.quads_for_pattern(None, None, None)).isomorphic(load.to_graph(parsed.quads))
+    assert len({q.subject for q in store if isinstance(q.subject, pyoxigraph.BlankNode)}) == 3
+    assert all(q.graph_name == pyoxigraph.DefaultGraph() for q in store)
+    assert data.literals == parsed.literals and data.prefixes == parsed.prefixes
+    assert data.sources == parsed.sources == [s.name for s in sources]
+    typed = {Path(name).name: iris for name, iris in data._typed_in.items()}
+    assert typed == {
+        "a.ttl": {"https://x.example/a"},
+        "b.nt": {"https://x.example/b"},
+        "c.trig": {"https://x.example/c"},
+        "d.rdf": {"https://x.example/d"},
+        "e.nq": set(),
+    }

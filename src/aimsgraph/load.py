@@ -10,7 +10,9 @@ IRI, so a parser never opens a file or a URL of its own accord.
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -275,23 +277,52 @@ def load_into(store: pyoxigraph.Store, sources: Sequence[SourceFile], progress: 
     keeping no quads in Python, which at 100,000 AI systems would weigh about 2 GB: the data
     given back has its sources, prefixes, literals and typed IRIs, and no quads.
 
+    Sources in a format without named graphs are parsed into the store by Oxigraph itself, on a
+    thread of its own (it lets go of Python's lock), while the same text is read here for what
+    the store does not keep (the literals as written, the IRIs each source types, its prefixes)
+    and for what aimsgraph refuses: at 10,000 AI systems, 1.0 s instead of 1.4 s. The others
+    (their named graphs merged, JSON-LD's contexts inlined first) pass through Python.
+
     :raises InputError: a source is not well-formed; ``store`` then holds part of the data.
     """
     data = LoadedData(streamed=True)
-
-    def parsed() -> Iterator[pyoxigraph.Quad]:
-        for done, source in enumerate(sources):
-            if progress is not None:
-                progress("parse", done, len(sources))
-            typed: set[str] = set()
-            yield from _parsed(source, data.prefixes, data.literals, typed)
-            data.sources.append(source.name)
-            data._typed_in[source.name] = typed
-            data._sources.append(source)
-
-    with collection_paused():
-        store.bulk_extend(parsed())
+    pool = ThreadPoolExecutor(1, thread_name_prefix="aimsgraph-load")
+    loads: list[Future[None]] = []  # the store is written by one thread at a time, in the sources' order
+    try:
+        with collection_paused():
+            for done, source in enumerate(sources):
+                if progress is not None:
+                    progress("parse", done, len(sources))
+                typed: set[str] = set()
+                if source.rdf_format in _LOADED_BY_STORE:
+                    _refuse_dangerous(source)  # before Oxigraph sees it
+                    loads.append(pool.submit(_bulk_load, store, source))
+                    deque(_parsed(source, data.prefixes, data.literals, typed), maxlen=0)
+                else:
+                    for earlier in loads:
+                        earlier.result()
+                    store.bulk_extend(_parsed(source, data.prefixes, data.literals, typed))
+                data.sources.append(source.name)
+                data._typed_in[source.name] = typed
+                data._sources.append(source)
+            for earlier in loads:
+                earlier.result()
+    finally:  # on an error, what is queued is dropped; what runs is waited for (it writes the store)
+        pool.shutdown(wait=True, cancel_futures=True)
     return data
+
+
+# formats without named graphs, whose text the store can load as it is
+_LOADED_BY_STORE = (RdfFormat.TURTLE, RdfFormat.NTRIPLES, RdfFormat.RDFXML)
+
+
+def _bulk_load(store: pyoxigraph.Store, source: SourceFile) -> None:
+    try:
+        store.bulk_load(source.content, source.rdf_format.oxigraph, base_iri=source.base_iri)
+    except SyntaxError as error:
+        raise InputError(_problem(error), source=source.name, line=error.lineno, column=error.offset) from None
+    except (ValueError, OSError) as error:
+        raise InputError(str(error), source=source.name) from None
 
 
 @contextmanager
