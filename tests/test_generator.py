@@ -5,6 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pyoxigraph
+from rdflib import BNode
+from rdflib.term import Node
+
+from aimsgraph import enrich, load
 from aimsgraph.validate import validate
 from tests.conftest import EXAMPLE_AS_OF, ROOT
 
@@ -25,3 +30,22 @@ def test_same_seed_same_graph_and_the_deliberate_gaps_are_found(tmp_path: Path) 
     # the EU AI Act records are there, each missing now and then; the quality manual is always there
     assert rules & {"TransparencyNoticeGiven", "HighRiskTechnicalDocumentation", "EventLogRetention"}
     assert "HighRiskQualityManagementSystem" not in rules
+
+
+def test_the_ai_system_of_many_nodes_is_the_one_found_for_few_and_for_all(tmp_path: Path) -> None:
+    # enrich.ai_systems asks three ways: few nodes in each branch, many after the branches, and
+    # (a blank node among them) every node; all three must give each node the same AI system.
+    path = tmp_path / "synthetic.nt"
+    path.write_text("\n".join(generate(60, seed=3)) + "\n")
+    data = load.load(load.collect([str(path)]))
+    store = load.oxigraph_store(data.quads)
+    nodes = sorted({load.to_rdflib(q.subject) for q in data.quads if isinstance(q.subject, pyoxigraph.NamedNode)})
+    assert len(nodes) > enrich._FEW
+    many = enrich.ai_systems(store, nodes)
+    few: dict[Node, tuple[str, str | None]] = {}
+    for start in range(0, len(nodes), enrich._FEW):
+        few.update(enrich.ai_systems(store, nodes[start : start + enrich._FEW]))
+    every = enrich.ai_systems(store, [*nodes, BNode()])
+    assert many == few == {node: system for node, system in every.items() if node in set(nodes)}
+    kinds = {str(node).rsplit("/", 1)[1].rstrip("-0123456789") for node in many}
+    assert {"system", "risk", "treatment", "system-evidence", "system-control", "nc", "ca"} <= kinds
