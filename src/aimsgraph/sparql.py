@@ -23,7 +23,7 @@ from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Node, Variable
 
-from aimsgraph import limits
+from aimsgraph import limits, results_tsv
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.model import Term, TermKind
 
@@ -300,18 +300,12 @@ def run(store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ..
         if isinstance(result, pyoxigraph.QueryTriples):
             return GraphResult(tuple((_ox(t.subject), _ox(t.predicate), _ox(t.object)) for t in result))
         columns = tuple(variable.value for variable in result.variables)
-        # The same terms come back row after row (levels, options, systems): each is converted once.
-        seen: dict[object, Term] = {}
-
-        def term(value: object) -> Term | None:
-            if value is None:
-                return None
-            converted = seen.get(value)
-            if converted is None:
-                converted = seen[value] = _ox(value)
-            return converted
-
-        rows = tuple(tuple(map(term, solution)) for solution in result)
+        if columns:  # read from Oxigraph's TSV, not term object by term object (see results_tsv)
+            tsv = result.serialize(format=pyoxigraph.QueryResultsFormat.TSV)
+            assert tsv is not None  # given no file to write to, it gives the bytes
+            rows = results_tsv.rows(tsv, len(columns))
+        else:  # no column to hold a row apart from the next in TSV: each solution is an empty line
+            rows = tuple(() for _ in result)
     except SyntaxError as error:
         position = _POSITION.search(str(error))
         line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)

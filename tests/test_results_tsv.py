@@ -1,0 +1,72 @@
+"""Rows read from Oxigraph's TSV are the rows its term objects give, whatever the terms hold."""
+
+from __future__ import annotations
+
+import pyoxigraph
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aimsgraph import results_tsv, sparql
+from aimsgraph.errors import InputError
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_DATATYPES = ["integer", "decimal", "double", "float", "boolean", "date", "dateTime", "int", "string", "duration"]
+_LEXICAL = st.one_of(
+    _TEXT,
+    st.from_regex(r"[+-]?[0-9]{0,3}(\.[0-9]{0,3})?([eE][+-]?[0-9]{1,2})?", fullmatch=True),
+    st.sampled_from(["true", "false", "1", "0", "TRUE", "2026-11-26", "2026-11-26T10:00:00Z", "P1Y", "NaN", "INF"]),
+)
+
+
+@st.composite
+def terms(draw: st.DrawFn) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
+    kind = draw(st.sampled_from(["iri", "blank", "plain", "language", "typed", "typed", "typed"]))
+    if kind == "iri":
+        return pyoxigraph.NamedNode(
+            "https://x.example/" + draw(st.from_regex(r"[a-zA-Z0-9é/._~-]{0,10}(#[a-z0-9]{0,3})?", fullmatch=True))
+        )
+    if kind == "blank":
+        return pyoxigraph.BlankNode(draw(st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)))
+    if kind == "plain":
+        return pyoxigraph.Literal(draw(_TEXT))
+    if kind == "language":
+        return pyoxigraph.Literal(draw(_TEXT), language=draw(st.sampled_from(["en", "en-GB", "de-CH-1996"])))
+    datatype = pyoxigraph.NamedNode(XSD + draw(st.sampled_from(_DATATYPES)))
+    return pyoxigraph.Literal(draw(_LEXICAL), datatype=datatype)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), terms()), min_size=3, max_size=3), min_size=1, max_size=8))
+def test_tsv_rows_are_the_rows_of_term_objects(table: list[list[object]]) -> None:
+    store = pyoxigraph.Store()
+    values = " ".join(
+        "(" + " ".join("UNDEF" if t is None or isinstance(t, pyoxigraph.BlankNode) else str(t) for t in row) + ")"
+        for row in table
+    )
+    # blank nodes cannot be written in VALUES: they are stored, and read back in a row of their own
+    blanks = [t for row in table for t in row if isinstance(t, pyoxigraph.BlankNode)]
+    subject = pyoxigraph.NamedNode("https://x.example/s")
+    store.extend(pyoxigraph.Quad(subject, pyoxigraph.NamedNode("https://x.example/p"), b) for b in blanks)
+    query = f"SELECT ?a ?b ?c WHERE {{ {{ VALUES (?a ?b ?c) {{ {values} }} }} UNION {{ <{subject.value}> ?b ?a }} }}"
+    expected = tuple(
+        tuple(None if term is None else sparql._ox(term) for term in solution) for solution in store.query(query)
+    )
+    assert results_tsv.rows(store.query(query).serialize(format=pyoxigraph.QueryResultsFormat.TSV), 3) == expected
+
+
+def test_a_triple_term_is_refused_as_before() -> None:
+    store = pyoxigraph.Store()
+    with pytest.raises(InputError, match="unsupported term"):
+        sparql.run(
+            store, "SELECT ?t WHERE { BIND(<<( <https://x.example/a> <https://x.example/b> 1 )>> AS ?t) }", source="q"
+        )
+
+
+def test_a_query_without_columns_gives_its_empty_rows() -> None:
+    store = pyoxigraph.Store()
+    result = sparql.run(store, "SELECT * WHERE { VALUES ?x { 1 2 } FILTER (false) }", source="q")
+    assert isinstance(result, sparql.SelectResult) and result.rows == ()
+    result = sparql.run(store, "SELECT * WHERE { }", source="q")
+    assert isinstance(result, sparql.SelectResult) and result.columns == () and result.rows == ((),)
