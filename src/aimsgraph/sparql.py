@@ -366,14 +366,16 @@ def _normalise(result: SelectResult, lists: tuple[str, ...]) -> SelectResult:
     indexes = [i for i, column in enumerate(result.columns) if column in lists]
     if not indexes:
         return result
-    # the same lists come back row after row (a team as owner, a control): each is sorted once
-    sorted_lists: dict[Term, Term | None] = {}
+    # the same lists come back row after row (a team as owner, a control): each is sorted once,
+    # found by its text (a Term's hash, over all its fields, costs more than the sorting)
+    sorted_lists: dict[str, Term | None] = {}
 
     def members(cell: Term) -> Term | None:
-        if cell not in sorted_lists:
+        found = sorted_lists.get(cell.value, cell)
+        if found is cell:
             kept = sorted(set(filter(None, cell.value.split("|"))))
-            sorted_lists[cell] = Term(TermKind.LITERAL, "|".join(kept), XSD_STRING) if kept else None
-        return sorted_lists[cell]
+            found = sorted_lists[cell.value] = Term(TermKind.LITERAL, "|".join(kept), XSD_STRING) if kept else None
+        return found
 
     rows = []
     for row in result.rows:
