@@ -49,3 +49,16 @@ def test_the_ai_system_of_many_nodes_is_the_one_found_for_few_and_for_all(tmp_pa
     assert many == few == {node: system for node, system in every.items() if node in set(nodes)}
     kinds = {str(node).rsplit("/", 1)[1].rstrip("-0123456789") for node in many}
     assert {"system", "risk", "treatment", "system-evidence", "system-control", "nc", "ca"} <= kinds
+
+
+def test_the_ai_system_of_many_is_that_of_few_on_the_example_too() -> None:
+    # the example has what the generator lacks: risk acceptances, corrective actions, evidence
+    # of a control, labels; asked the way many nodes are, its resources get the same AI systems
+    data = load.load(load.collect([str(ROOT / "examples" / "kestrel")]))
+    store = load.oxigraph_store(data.quads)
+    nodes = sorted({load.to_rdflib(q.subject) for q in data.quads if isinstance(q.subject, pyoxigraph.NamedNode)})
+    values = "VALUES ?node { " + " ".join(f"<{node}>" for node in nodes) + " }"
+    many = enrich._ai_systems_of_many(store, values)
+    assert many == enrich.ai_systems(store, nodes[: enrich._FEW]) | enrich.ai_systems(store, nodes[enrich._FEW :])
+    kinds = {str(node).rsplit("/", 1)[1].split("-")[0] for node in many}
+    assert {"acc", "ca", "ev", "trt", "risk", "sys", "ctrl"} <= kinds, kinds

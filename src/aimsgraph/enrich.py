@@ -16,14 +16,14 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from aimsgraph import assets, load
+from aimsgraph import assets, load, sparql
 from aimsgraph.model import Finding, Term, TermKind
 
 if TYPE_CHECKING:
     from aimsgraph.findings import Rule
 
 SHAPES = "https://w3id.org/aimsgraph/shapes#"
-_FEW = 500  # nodes to find the AI systems of that are better asked about branch by branch
+_FEW = 500  # nodes to find the AI systems of that are better asked about in each branch of a UNION
 
 
 _WAIVERS_QUERY = """
@@ -91,10 +91,9 @@ def ai_systems(store: pyoxigraph.Store, nodes: Iterable[Node]) -> dict[Node, tup
         # Asked for the findings' focus nodes only: at 10,000 AI systems, a tenth of the rows. A
         # blank node cannot be written in VALUES, so with one among them all are asked for.
         values = "VALUES ?node { " + " ".join(f"<{node}>" for node in wanted if isinstance(node, URIRef)) + " }"
-        if len(wanted) <= _FEW:  # in each branch of the UNION: 5 ms for a few nodes, against 300
-            query = query.replace("# nodes\n", values + "\n")
-        else:  # last, joined after the UNION: at 10,000 AI systems 0.35 s, in each branch 1.3 s
-            query = query.replace("# nodes last\n", values + "\n")
+        if len(wanted) > _FEW:
+            return _ai_systems_of_many(store, values)
+        query = query.replace("# nodes\n", values + "\n")  # in each branch of the UNION
     # read through at once: this runs on a thread of its own, and Oxigraph's answer must be
     # dropped on the thread that asked, which an exception's traceback would not do
     solutions = select(store, query)
@@ -108,6 +107,45 @@ def ai_systems(store: pyoxigraph.Store, nodes: Iterable[Node]) -> dict[Node, tup
             (str(load.to_rdflib(system)), label.value if isinstance(label, pyoxigraph.Literal) else None)
         )
     return {node: next(iter(systems)) for node, systems in found.items() if len(systems) == 1}
+
+
+_LABELS_QUERY = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?system ?label WHERE { # systems
+    OPTIONAL { ?system rdfs:label ?label . }
+}"""
+
+
+def _ai_systems_of_many(store: pyoxigraph.Store, values: str) -> dict[Node, tuple[str, str | None]]:
+    """:func:`ai_systems` for more than a few IRIs (``values`` binds ?node): the same answer
+    (the tests hold it so), from internal/ai-system-of-many and the systems' labels."""
+    query = assets.query_text("internal/ai-system-of-many.rq").replace("# nodes\n", values + "\n")
+    # read from Oxigraph's TSV: its term objects, made one by one with Python's lock held, would
+    # keep findings.py from reading the source files meanwhile
+    result = sparql.run(store, query, source="internal/ai-system-of-many.rq")
+    assert isinstance(result, sparql.SelectResult)
+    systems_of: dict[str, set[str]] = {}
+    for subject, *systems in result.rows:
+        assert subject is not None
+        reached = systems_of.setdefault(subject.value, set())
+        reached.update(system.value for system in systems if system is not None)
+    reached_at_all = {system for systems in systems_of.values() for system in systems}
+    labels: dict[str, list[str | None]] = {}
+    if reached_at_all:
+        named = "VALUES ?system { " + " ".join(f"<{system}>" for system in reached_at_all) + " }"
+        named_labels = sparql.run(store, _LABELS_QUERY.replace("# systems", named), source="ai_systems labels")
+        assert isinstance(named_labels, sparql.SelectResult)
+        for system, label in named_labels.rows:
+            labels.setdefault(sparql.value(system), []).append(
+                label.value if label is not None and label.kind is TermKind.LITERAL else None
+            )
+    found: dict[Node, tuple[str, str | None]] = {}
+    for node, reached in systems_of.items():
+        # as the UNION's rows would: one pair of system and label per label the system has
+        pairs = {(system, label) for system in reached for label in labels.get(system, [None])}
+        if len(pairs) == 1:
+            found[URIRef(node)] = next(iter(pairs))
+    return found
 
 
 def label(store: pyoxigraph.Store, node: Node) -> str | None:
