@@ -46,8 +46,9 @@ format: $(STAMP) ## Format and autofix with ruff
 test: lint browser ## Lint, then run the test suite
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## Time validation, gaps, queries and the report; the scale table at 1k, 10k and 100k AI systems
+bench: $(STAMP) ## Time validation, the service's start, gaps, queries and the report; the scale table at 1k, 10k and 100k AI systems
 	$(BIN)/python bench/validate_example.py
+	$(BIN)/python bench/serve_start.py
 	$(BIN)/python bench/queries.py --systems 1000
 	$(BIN)/python bench/report.py --systems 1000
 	$(BIN)/python bench/scale.py --systems 1000 10000 100000
