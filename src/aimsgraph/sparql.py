@@ -23,7 +23,7 @@ from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Identifier, Node, Variable
 
-from aimsgraph import limits, results_tsv
+from aimsgraph import limits, load, results_tsv
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.model import Term, TermKind
 
@@ -303,7 +303,11 @@ def run(store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ..
         if columns:  # read from Oxigraph's TSV, not term object by term object (see results_tsv)
             tsv = result.serialize(format=pyoxigraph.QueryResultsFormat.TSV)
             assert tsv is not None  # given no file to write to, it gives the bytes
-            rows = results_tsv.rows(tsv, len(columns))
+            # The rows form no cycle, and the collector would walk, again and again, whatever
+            # else is alive (the parsed statements of the AIMS queried): at 10,000 AI systems the
+            # risk register took 0.94 s with it, 0.76 s without.
+            with load.collection_paused():
+                rows = results_tsv.rows(tsv, len(columns))
         else:  # no column to hold a row apart from the next in TSV: each solution is an empty line
             rows = tuple(() for _ in result)
     except SyntaxError as error:
@@ -312,7 +316,8 @@ def run(store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ..
         raise InputError(f"SPARQL syntax error: {error}", source=source, line=line, column=column) from None
     except (OSError, RuntimeError, ValueError) as error:
         raise InputError(f"SPARQL evaluation failed: {error}", source=source) from None
-    return _normalise(SelectResult(columns, rows), lists)
+    with load.collection_paused():
+        return _normalise(SelectResult(columns, rows), lists)
 
 
 def run_on_rdflib(
