@@ -7,9 +7,9 @@
 Each size runs in a process of its own, so that its peak memory (resident set) is its own. The
 synthetic AIMS comes from bench/generate.py (deterministic for the seed, with about 10% gaps of
 each kind). Timed: parsing, validation with the SPARQL engine (parsing included, as a user waits
-for it), the whole gap report (validation included), the slowest library query, and, up to
---pyshacl-up-to systems, validation with pySHACL on the same data and shapes, whose findings must
-be the same; the ratio is pySHACL's time over the SPARQL engine's. Then the data is split into one
+for it), the whole gap report (validation included), the slowest library query (best of two
+after a warm-up), and, up to --pyshacl-up-to systems, validation with pySHACL on the same data
+and shapes, whose findings must be the same; the ratio is pySHACL's time over the SPARQL engine's. Then the data is split into one
 AI system's file and the rest, an incremental session opened on them, and that file edited four
 times: the time of each re-validation (median and slowest) and of the gap report after the last.
 """
@@ -62,9 +62,12 @@ def measure(systems: int, path: Path, with_pyshacl: bool) -> dict[str, Any]:
     slowest = (0.0, "")
     for definition in library.library():
         text = sparql.bind(definition.text, library.bind_values(definition, {}, today=AS_OF))
-        start = time.perf_counter()
-        sparql.run(store, text, source=definition.source, lists=definition.lists)
-        slowest = max(slowest, (time.perf_counter() - start, definition.id))
+        timings = []
+        for _ in range(3):  # the best of two, after a warm-up, as bench/queries.py measures
+            start = time.perf_counter()
+            sparql.run(store, text, source=definition.source, lists=definition.lists)
+            timings.append(time.perf_counter() - start)
+        slowest = max(slowest, (min(timings[1:]), definition.id))
     figures["slowest_query"], figures["slowest_query_id"] = slowest
     figures.update(revalidation(systems, path, report))
     if with_pyshacl:
