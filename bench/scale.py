@@ -9,9 +9,10 @@ synthetic AIMS comes from bench/generate.py (deterministic for the seed, with ab
 each kind). Timed: parsing, validation with the SPARQL engine (parsing included, as a user waits
 for it), the whole gap report (validation included), the slowest library query (best of two
 after a warm-up), and, up to --pyshacl-up-to systems, validation with pySHACL on the same data
-and shapes, whose findings must be the same; the ratio is pySHACL's time over the SPARQL engine's. Then the data is split into one
-AI system's file and the rest, an incremental session opened on them, and that file edited four
-times: the time of each re-validation (median and slowest) and of the gap report after the last.
+and shapes, whose findings must be the same; the ratio is pySHACL's time over the SPARQL
+engine's. Then the data is split into one AI system's file and the rest, an incremental session
+opened on them, and that file edited four times: the time of each re-validation (median and
+slowest) and of the gap report after the last.
 """
 
 from __future__ import annotations
