@@ -29,6 +29,7 @@ from aimsgraph.validate import validation_of
 
 def serve_analysis(connection: Connection) -> None:
     """Do the jobs that arrive on ``connection``, each on the store snapshot it names, until it closes."""
+    warm_up()
     store: pyoxigraph.Store | None = None
     seen = ""
     while True:
@@ -46,6 +47,14 @@ def serve_analysis(connection: Connection) -> None:
             connection.send(("error", error))
         except Exception as error:  # a bug: reported as text, the worker lives on
             connection.send(("crash", f"{type(error).__name__}: {error}"))
+
+
+def warm_up() -> None:
+    """Make ready what every job finds ready after the first (the shapes compiled into queries,
+    the ontology and catalogues parsed, the library and crosswalks read) by a gap analysis of an
+    empty AIMS: done as the service starts, it is not the first request's wait (on the example,
+    the first gap report came 0.6 s slower than the next)."""
+    gaps_loaded(load.LoadedData(), as_of=dt.date(2000, 1, 1))  # any date: the answer is dropped
 
 
 def do(
