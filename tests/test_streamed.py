@@ -49,27 +49,18 @@ def test_every_format_parsed_into_the_store_gives_the_statements_parsed_quads_gi
     # Turtle, N-Triples and RDF/XML are loaded by the store itself, TriG, N-Quads and JSON-LD pass
     # through Python (their named graphs merged): the same statements either way, the same
     # blank-node label in two files still two nodes, and the literals, prefixes and typed IRIs read.
-    (tmp_path / "a.ttl").write_text(
-        "@prefix ex: <https://x.example/> .\n"
+    files = {
+        "a.ttl": "@prefix ex: <https://x.example/> .\n"
         'ex:a a ex:C ; ex:p _:b .\n_:b ex:q "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n',
-        encoding="utf-8",
-    )
-    (tmp_path / "b.nt").write_text(
-        "<https://x.example/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://x.example/C> .\n"
+        "b.nt": "<https://x.example/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://x.example/C> .\n"
         '_:b <https://x.example/q> "2" .\n',
-        encoding="utf-8",
-    )
-    (tmp_path / "c.trig").write_text(
-        '@prefix ex: <https://x.example/> .\nex:g { ex:c a ex:C ; ex:p _:b . _:b ex:q "3"@en . }\n', encoding="utf-8"
-    )
-    (tmp_path / "d.rdf").write_text(
-        '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        "c.trig": '@prefix ex: <https://x.example/> .\nex:g { ex:c a ex:C ; ex:p _:b . _:b ex:q "3"@en . }\n',
+        "d.rdf": '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
         'xmlns:ex="https://x.example/"><ex:C rdf:about="https://x.example/d"><ex:q>4</ex:q></ex:C></rdf:RDF>\n',
-        encoding="utf-8",
-    )
-    (tmp_path / "e.nq").write_text(
-        '<https://x.example/e> <https://x.example/q> "5" <https://x.example/g> .\n', encoding="utf-8"
-    )
+        "e.nq": '<https://x.example/e> <https://x.example/q> "5" <https://x.example/g> .\n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     sources = load.collect([str(tmp_path)])
     store = pyoxigraph.Store()
     data = load.load_into(store, sources)
