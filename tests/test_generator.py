@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import BNode
+from rdflib import BNode, URIRef
+from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from aimsgraph import enrich, load
@@ -62,3 +63,17 @@ def test_the_ai_system_of_many_is_that_of_few_on_the_example_too() -> None:
     assert many == enrich.ai_systems(store, nodes[: enrich._FEW]) | enrich.ai_systems(store, nodes[enrich._FEW :])
     kinds = {str(node).rsplit("/", 1)[1].split("-")[0] for node in many}
     assert {"acc", "ca", "ev", "trt", "risk", "sys", "ctrl"} <= kinds, kinds
+
+
+def test_an_ai_system_that_is_a_blank_node_is_found_for_many_nodes_too() -> None:
+    # its label cannot be asked for by name: the many-nodes way gives up, the UNION answers
+    store = pyoxigraph.Store()
+    system = pyoxigraph.BlankNode()
+    aims = "https://w3id.org/aimsgraph/ns#"
+    store.add(pyoxigraph.Quad(system, pyoxigraph.NamedNode(str(RDF.type)), pyoxigraph.NamedNode(aims + "AISystem")))
+    store.add(pyoxigraph.Quad(system, pyoxigraph.NamedNode(str(RDFS.label)), pyoxigraph.Literal("Kept blank")))
+    risk = pyoxigraph.NamedNode("https://x.example/risk")
+    store.add(pyoxigraph.Quad(risk, pyoxigraph.NamedNode(aims + "concernsSystem"), system))
+    nodes = [URIRef(risk.value), *(URIRef(f"https://x.example/other-{i}") for i in range(enrich._FEW))]
+    found = {node: system for node, system in enrich.ai_systems(store, nodes).items() if node in set(nodes)}
+    assert found == {URIRef(risk.value): (str(load.to_rdflib(system)), "Kept blank")}

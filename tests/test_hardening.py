@@ -8,8 +8,10 @@ service process is still answering afterwards.
 
 from __future__ import annotations
 
+import gc
 import http.server
 import json
+import multiprocessing
 import sys
 import threading
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from rdflib.namespace import RDFS
 from rdflib.plugins import sparql as rdflib_sparql
 from typer.testing import CliRunner
 
-from aimsgraph import integrity, limits, load
+from aimsgraph import analysis_worker, integrity, limits, load
 from aimsgraph.api import create_app
 from aimsgraph.cli import app
 from aimsgraph.errors import ShapesError
@@ -468,3 +470,49 @@ def test_a_property_chain_cannot_make_a_made_up_control_exist_under_owl_rl(tmp_p
     rules = {(f.rule, f.focus_node) for f in report.findings}
     assert ("KnownRequirement", "http://ex.org/ic") in rules
     assert ("DataRedefinesTerms", "https://w3id.org/aimsgraph/iso-iec-42001-2023/A.6.6") in rules
+
+
+def test_a_worker_whose_warm_up_fails_still_answers_its_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the warm-up is a courtesy: failing, it leaves the failure to the first job and the worker alive
+    calls: list[object] = []
+
+    def failing_once(data: object, **_: object) -> object:
+        calls.append(data)
+        if len(calls) == 1:
+            raise RuntimeError("broken on the first call")
+        return "answered"
+
+    monkeypatch.setattr(analysis_worker, "gaps_loaded", failing_once)
+    parent, child = multiprocessing.Pipe()
+    worker = threading.Thread(target=analysis_worker.serve_analysis, args=(child,), daemon=True)
+    worker.start()
+    parent.send(("", "validate-upload", {"as_of": "2026-11-26", "content": b"", "format": "turtle"}))
+    assert parent.poll(60), "the worker answered nothing"
+    assert parent.recv()[0] in ("ok", "error")
+    parent.close()
+    worker.join(10)
+    assert len(calls) == 1 and not worker.is_alive()
+
+
+def test_the_collector_runs_again_after_pauses_that_overlap_on_threads() -> None:
+    # a pause read "was it running?" while another thread's pause held it stopped, and then left
+    # it stopped for good when it ended last
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+
+        def pause_often() -> None:
+            for _ in range(5000):
+                with load.collection_paused():
+                    pass
+
+        for _ in range(5):
+            threads = [threading.Thread(target=pause_often) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert gc.isenabled()
+    finally:
+        sys.setswitchinterval(switching)
+        gc.enable()

@@ -91,9 +91,12 @@ def ai_systems(store: pyoxigraph.Store, nodes: Iterable[Node]) -> dict[Node, tup
         # Asked for the findings' focus nodes only: at 10,000 AI systems, a tenth of the rows. A
         # blank node cannot be written in VALUES, so with one among them all are asked for.
         values = "VALUES ?node { " + " ".join(f"<{node}>" for node in wanted if isinstance(node, URIRef)) + " }"
-        if len(wanted) > _FEW:
-            return _ai_systems_of_many(store, values)
-        query = query.replace("# nodes\n", values + "\n")  # in each branch of the UNION
+        if len(wanted) <= _FEW:
+            query = query.replace("# nodes\n", values + "\n")  # in each branch of the UNION
+        else:
+            many = _ai_systems_of_many(store, values)
+            if many is not None:
+                return many
     # read through at once: this runs on a thread of its own, and Oxigraph's answer must be
     # dropped on the thread that asked, which an exception's traceback would not do
     solutions = select(store, query)
@@ -116,9 +119,10 @@ SELECT ?system ?label WHERE { # systems
 }"""
 
 
-def _ai_systems_of_many(store: pyoxigraph.Store, values: str) -> dict[Node, tuple[str, str | None]]:
+def _ai_systems_of_many(store: pyoxigraph.Store, values: str) -> dict[Node, tuple[str, str | None]] | None:
     """:func:`ai_systems` for more than a few IRIs (``values`` binds ?node): the same answer
-    (the tests hold it so), from internal/ai-system-of-many and the systems' labels."""
+    (the tests hold it so), from internal/ai-system-of-many and the systems' labels; None if an
+    AI system reached is a blank node, whose label cannot be asked for by name."""
     query = assets.query_text("internal/ai-system-of-many.rq").replace("# nodes\n", values + "\n")
     # read from Oxigraph's TSV: its term objects, made one by one with Python's lock held, would
     # keep findings.py from reading the source files meanwhile
@@ -127,6 +131,8 @@ def _ai_systems_of_many(store: pyoxigraph.Store, values: str) -> dict[Node, tupl
     systems_of: dict[str, set[str]] = {}
     for subject, *systems in result.rows:
         assert subject is not None
+        if any(system is not None and system.kind is TermKind.BLANK for system in systems):
+            return None
         reached = systems_of.setdefault(subject.value, set())
         reached.update(system.value for system in systems if system is not None)
     reached_at_all = {system for systems in systems_of.values() for system in systems}

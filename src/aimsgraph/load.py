@@ -10,6 +10,7 @@ IRI, so a parser never opens a file or a URL of its own accord.
 from __future__ import annotations
 
 import gc
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -328,16 +329,34 @@ def _bulk_load(store: pyoxigraph.Store, source: SourceFile) -> None:
 @contextmanager
 def collection_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while millions of objects that form no cycle are
-    made (parsed quads): it would otherwise walk them again and again, which at 10,000 AI systems
-    is a third of the parsing time. Reference counting still frees what is dropped. Nested or on
-    several threads at once, the collector resumes when the pause that stopped it ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    made (parsed quads, query rows): it would otherwise walk them again and again, which at 10,000
+    AI systems is a third of the parsing time. Reference counting still frees what is dropped.
+    Nested or on several threads at once, the collector resumes when the last pause ends (and
+    only if it ran when the first began)."""
+    with _PAUSES.lock:
+        if _PAUSES.count == 0:
+            _PAUSES.resume = gc.isenabled()
+        _PAUSES.count += 1
+        gc.disable()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _PAUSES.lock:
+            _PAUSES.count -= 1
+            if _PAUSES.count == 0 and _PAUSES.resume:
+                gc.enable()
+
+
+@dataclass
+class _Pauses:
+    """The collector's pauses under way, and whether it runs again when the last ends."""
+
+    count: int = 0
+    resume: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_PAUSES = _Pauses()
 
 
 def from_quads(quads: Iterable[pyoxigraph.Quad], *, sources: Sequence[str]) -> LoadedData:
