@@ -124,8 +124,8 @@ def _ai_systems_of_many(store: pyoxigraph.Store, values: str) -> dict[Node, tupl
     (the tests hold it so), from internal/ai-system-of-many and the systems' labels; None if an
     AI system reached is a blank node, whose label cannot be asked for by name."""
     query = assets.query_text("internal/ai-system-of-many.rq").replace("# nodes\n", values + "\n")
-    # read from Oxigraph's TSV: its term objects, made one by one with Python's lock held, would
-    # keep findings.py from reading the source files meanwhile
+    # read from Oxigraph's TSV, which it writes without Python's lock: term objects, made one by
+    # one with the lock held, would keep findings.py from reading the source files meanwhile
     result = sparql.run(store, query, source="internal/ai-system-of-many.rq")
     assert isinstance(result, sparql.SelectResult)
     systems_of: dict[str, set[str]] = {}
