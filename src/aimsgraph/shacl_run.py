@@ -131,7 +131,8 @@ def _results_on(store: pyoxigraph.Store, check: Check, narrowing: Narrowing) -> 
         query = query.replace(check.target, check.target_for_few, 1)
     query = narrowed(query, values, deep=narrowing.deep)
     wanted = {load.to_rdflib(node) for node in focus}  # the query gives no other, but a result on one would be wrong
-    results = _check_results(store, replace(check, query=query, target=None, focus_query=None), None, {})
+    on_few = replace(check, query=query, query_for_all=None, target=None, focus_query=None)
+    results = _check_results(store, on_few, None, {})
     return [result for result in results if result.focus in wanted]
 
 
@@ -171,7 +172,7 @@ def _solutions(
     """Give the rows of ``check``: of its query as it is, or, given its SPARQL target's focus
     nodes, of its query on those nodes only."""
     if focus is None or check.target is None or any(not isinstance(node, pyoxigraph.NamedNode) for node in focus):
-        return _rows(store, check.query)  # a blank node would be a variable in a query
+        return _rows(store, check.query_for_all or check.query)  # a blank node would be a variable in a query
     # In VALUES, which is the join the translation assumes; Oxigraph's substitutions are not
     # pre-binding ($this reads as unbound in BIND and BOUND, and SELECT * loses it).
     values = " ".join(str(node) for node in focus)

@@ -1,7 +1,8 @@
 """What the SPARQL engine (:mod:`aimsgraph.shacl_sparql`) needs to give pySHACL's answers: the
 tests of values that SPARQL cannot make as pySHACL makes them (lexical forms as rdflib reads them,
-Python's regexes), and the reading of a SHACL-SPARQL constraint that tells whether joining the
-focus nodes into it means the same as pre-binding $this (SEP-0007), as pySHACL does.
+Python's regexes), SHACL paths and datatypes written in SPARQL, and the reading of a SHACL-SPARQL
+constraint that tells whether joining the focus nodes into it means the same as pre-binding $this
+(SEP-0007), as pySHACL does.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from decimal import Decimal
 from functools import lru_cache
 
 import pyoxigraph
-from rdflib import BNode, Literal
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from aimsgraph import load, sparql
@@ -174,3 +176,50 @@ def check_groups(code: str) -> None:
 def code(query: str) -> str:
     """``query`` with its strings, IRIs and comments blanked out, for looking at its keywords."""
     return sparql._STRING_IRI_OR_COMMENT.sub(lambda m: "x" * len(m.group()), query)
+
+
+# Casts that fail on an ill-formed lexical form, as rdflib's own check does (pySHACL's sh:datatype)
+_CASTS = {
+    XSD.date: XSD.date, XSD.dateTime: XSD.dateTime, XSD.boolean: XSD.boolean, XSD.decimal: XSD.decimal,
+    XSD.integer: XSD.integer, XSD.double: XSD.double, XSD.float: XSD.float, XSD.time: XSD.time,
+    XSD.positiveInteger: XSD.integer, XSD.nonNegativeInteger: XSD.integer, XSD.negativeInteger: XSD.integer,
+    XSD.nonPositiveInteger: XSD.integer, XSD.long: XSD.integer, XSD.int: XSD.integer,
+}  # fmt: skip
+
+
+def datatype_expression(datatype: Node, v: str) -> str:
+    """The test that ``v`` is a literal of ``datatype`` with a right lexical form, as far as a
+    SPARQL cast can tell (in a shape used by another; elsewhere rdflib tells, as in pySHACL)."""
+    if not isinstance(datatype, URIRef):
+        raise UnsupportedError("sh:datatype that is not an IRI")
+    checks = [f"isLiteral({v})", f"sameTerm(DATATYPE({v}), <{datatype}>)"]
+    if datatype == RDF.langString:
+        checks.append(f'LANG({v}) != ""')
+    elif datatype in _CASTS:
+        cast = f"<{_CASTS[datatype]}>"
+        checks.append(f"COALESCE(sameTerm(DATATYPE({cast}(STR({v}))), {cast}), false)")
+    elif datatype != XSD.string:
+        raise UnsupportedError(f"sh:datatype {datatype} in a shape used by another")
+    return "(" + " && ".join(checks) + ")"
+
+
+_PATH_OPERATORS = ((SH.inversePath, "^"), (SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?"))
+
+
+def sparql_path(shapes: Graph, path: Node) -> str:
+    """The SPARQL property path of a SHACL path in ``shapes``."""
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    if not isinstance(path, BNode):
+        raise UnsupportedError("a path that is neither an IRI nor a blank node")
+    if (path, RDF.first, None) in shapes:
+        return "(" + "/".join(sparql_path(shapes, step) for step in Collection(shapes, path)) + ")"
+    for predicate, operator in _PATH_OPERATORS:
+        inner = shapes.value(path, predicate)
+        if inner is not None:
+            step = sparql_path(shapes, inner)
+            return f"^({step})" if operator == "^" else f"({step}){operator}"
+    alternatives = shapes.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(sparql_path(shapes, step) for step in Collection(shapes, alternatives)) + ")"
+    raise UnsupportedError("an unknown kind of path")
