@@ -406,4 +406,6 @@ def _knowledge_sources() -> list[load.SourceFile]:
 @lru_cache(maxsize=1)
 def bundled_catalog() -> Catalog:
     """Give the requirement catalogues, read once per process."""
-    return Catalog.from_graph(bundled_knowledge())
+    store = pyoxigraph.Store()
+    store.bulk_extend(bundled_knowledge_quads())
+    return Catalog.from_store(store)
