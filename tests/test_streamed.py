@@ -45,6 +45,18 @@ def test_a_file_that_does_not_parse_is_named(tmp_path: Path) -> None:
     assert "b.ttl" in str(raised.value) and ":1:" in str(raised.value)
 
 
+@pytest.mark.parametrize("suffix", [".ttl", ".nt"])
+def test_a_source_that_does_not_parse_leaves_nothing_of_itself_in_the_store(tmp_path: Path, suffix: str) -> None:
+    # its statements before the error included: the store loads each source in one transaction
+    (tmp_path / f"a{suffix}").write_text("<https://x.example/a> <https://x.example/p> <https://x.example/o> .\n")
+    good = "".join(f"<https://x.example/b{i}> <https://x.example/p> <https://x.example/o> .\n" for i in range(500))
+    (tmp_path / f"b{suffix}").write_text(good + "<https://x.example/c> <https://x.example/p> .\n")
+    store = pyoxigraph.Store()
+    with pytest.raises(InputError, match=rf"b\{suffix}:501:"):
+        load.load_into(store, load.collect([str(tmp_path)]))
+    assert [quad.subject.value for quad in store] == ["https://x.example/a"]
+
+
 def test_every_format_parsed_into_the_store_gives_the_statements_parsed_quads_give(tmp_path: Path) -> None:
     # Turtle, N-Triples and RDF/XML are loaded by the store itself, TriG, N-Quads and JSON-LD pass
     # through Python (their named graphs merged): the same statements either way, the same
