@@ -122,6 +122,9 @@ def test_ntriples_lines_are_read_from_the_bytes_statement_by_statement() -> None
     comment = b"\n# <https://x.example/b> <https://x.example/p> 1 .\n"
     line_feeds = content.replace(b"\r\n", b"\n").replace(b"\n\n", comment)
     assert ntriples_lines(line_feeds, {"https://x.example/b", "https://x.example/a"}) == lines
+    # the first line is read apart from the others (each found after a line feed)
+    assert ntriples_lines(b" \t" + line_feeds, {"https://x.example/b", "https://x.example/a"}) == lines
+    assert ntriples_lines(b"\n" + line_feeds, {"https://x.example/a"}).subjects == {"https://x.example/a": 2}
     carriage_returns = content.replace(b"\r\n", b"\n").replace(b"\n", b"\r")  # N-Triples allows CR alone
     assert ntriples_lines(carriage_returns, {"https://x.example/b", "https://x.example/a"}).subjects == {
         "https://x.example/a": 1,

