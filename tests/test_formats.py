@@ -61,7 +61,9 @@ ex:fake .
 <#relative> ex:p [ ex:q ex:nested ] .
 iso:A.6.2.4 ex:p "x" .
 ex:g { ex:inGraph ex:p ex:o . }
-"""
+ex:tight ex:p ex:o.
+ex:next ex:p "y".
+# ex:trailing is a comment at the end, and no subject"""
     lines = subject_lines(text, RdfFormat.TRIG, "file:///data/aims.trig")
     assert lines == {
         "https://e.example/a": 4,
@@ -69,6 +71,8 @@ ex:g { ex:inGraph ex:p ex:o . }
         "https://i.example/A.6.2.4": 9,
         "https://e.example/g": 10,
         "https://e.example/inGraph": 10,
+        "https://e.example/tight": 11,
+        "https://e.example/next": 12,
     }
 
 
