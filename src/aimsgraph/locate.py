@@ -213,7 +213,7 @@ def _resolve(kind: str | None, token: str, base: str, prefixes: dict[str, str]) 
     if kind == "word" and ":" in token and not token.startswith("_:"):
         prefix, _, local = token.partition(":")
         if prefix in prefixes:
-            return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
+            return prefixes[prefix] + (_LOCAL_ESCAPE.sub(r"\1", local) if "\\" in local else local)
     return None
 
 
