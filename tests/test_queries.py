@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from aimsgraph import library, load, sparql
 from aimsgraph.cli import app
 from aimsgraph.errors import InputError, UsageError
+from aimsgraph.render import results as results_render
 from aimsgraph.validate import bundled_catalog, bundled_knowledge_quads
 from tests.conftest import EXAMPLES, FIXTURES, ROOT
 from tests.golden.harness import CASES, GOLDEN, rows_as_text, run_case
@@ -156,6 +157,18 @@ def test_cli_runs_a_library_query_in_each_format() -> None:
     assert _cli(*base, "--format", "csv")[1].splitlines()[0] == "action,label,nonconformity,owner,dueDate"
     assert "\t<https://kestrel.example/aims/nc-2026-02>\t" in _cli(*base, "--format", "tsv")[1]
     assert "kst:ca-2026-02" in _cli(*base, "--format", "table")[1]
+
+
+def test_a_table_of_many_rows_shows_the_first_and_says_how_to_get_all(tmp_path: Any) -> None:
+    numbers = tmp_path / "numbers.rq"
+    numbers.write_text(
+        "SELECT ?n WHERE { VALUES ?a { 0 1 2 3 4 5 6 7 8 9 } VALUES ?b { 0 1 2 3 4 5 6 7 8 9 } "
+        "VALUES ?c { 0 1 2 3 4 5 6 7 8 9 } VALUES ?d { 0 1 } BIND (?a * 1000 + ?b * 100 + ?c * 10 + ?d AS ?n) }\n"
+    )
+    code, out, _ = _cli("query", str(numbers), KESTREL)
+    assert code == 0 and out.count("\n│") == results_render.TABLE_ROWS
+    assert "2,000 rows, the first 1,000 shown: --format csv, tsv or json gives every row" in out
+    assert len(_cli("query", str(numbers), KESTREL, "--format", "csv")[1].splitlines()) == 2001
 
 
 def test_cli_runs_a_users_query_file_and_construct_as_turtle(tmp_path: Any) -> None:

@@ -15,15 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import pyoxigraph
 import typer
-import uvicorn
 
 from aimsgraph import __version__, cli_watch, library, load, sparql
 from aimsgraph import baseline as baseline_file
 from aimsgraph import cli_support as support
 from aimsgraph import history as history_log
 from aimsgraph import report as html_report
-from aimsgraph.api import create_app
 from aimsgraph.cli_support import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -263,8 +262,10 @@ def query(
         definition, paths = support.query_and_paths(name, arguments)
         checked = sparql.check(definition.text, source=definition.source, allow_service=allow_service)
         values = library.bind_values(definition, library.parse_assignments(param), today=dt.date.today())
-        data = load.load(load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None))
-        store = load.oxigraph_store(data.quads, list(bundled_knowledge_quads()))
+        sources = load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None)
+        store = pyoxigraph.Store()
+        data = load.load_into(store, sources)  # straight into the store: no copy of the data in Python
+        store.bulk_extend(bundled_knowledge_quads())
         text = sparql.bind(checked, values)
         result = sparql.run(store, text, source=definition.source, lists=definition.lists)
         compact = compactor(tuple(sorted({**BUILTIN_PREFIXES, **data.prefixes}.items())))
@@ -339,6 +340,11 @@ def serve(
     """Serve the stored AIMS over HTTP: SPARQL at /sparql, graphs at /store, reports under /v1, docs at /docs."""
 
     def run() -> int:
+        # imported here, not with the module: the service's libraries would add 0.3 s to every command
+        import uvicorn  # noqa: PLC0415
+
+        from aimsgraph.api import create_app  # noqa: PLC0415
+
         given = {"host": host, "port": port, "data_dir": data_dir, "store_url": store_url}
         settings = Settings.from_environment(given=given)
         store = _open_store(settings.data_dir, settings.store_url)

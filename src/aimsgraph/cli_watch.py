@@ -11,7 +11,6 @@ import typer
 from aimsgraph import cli_support as support
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.formats import RdfFormat
-from aimsgraph.incremental import Session, Watched
 from aimsgraph.model import FailOn
 from aimsgraph.render import text as text_render
 from aimsgraph.settings import Settings
@@ -31,6 +30,9 @@ def watch(
     (at 10,000 AI systems, tens of milliseconds). Ctrl-C stops."""
 
     def run() -> int:
+        # imported here: the dependency analysis it brings (rdflib's SPARQL parser) would add 0.1 s to every command
+        from aimsgraph.incremental import Session, Watched  # noqa: PLC0415
+
         if "-" in paths:
             raise UsageError("watch reads files, not standard input")
         settings = Settings.from_environment(given={"inference": inference})
