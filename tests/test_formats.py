@@ -65,6 +65,16 @@ ex:tight ex:p ex:o.
 ex:next ex:p "y".
 # ex:trailing is a comment at the end, and no subject"""
     lines = subject_lines(text, RdfFormat.TRIG, "file:///data/aims.trig")
+    # found in review: a name may end in an escaped '.', and a namespace's empty fragment stays
+    # when a base IRI of the same scheme is in force
+    escapes = (
+        "@base <https://e.example/base/> .\n@prefix ns: <https://e.example/ns#> .\n"
+        "ns:s ns:p ns:o\\. , ns:a\\..\nns:a\\. ns:q ns:o .\n"
+    )
+    assert subject_lines(escapes, RdfFormat.TURTLE, "file:///data/aims.ttl") == {
+        "https://e.example/ns#s": 3,
+        "https://e.example/ns#a.": 4,
+    }
     assert lines == {
         "https://e.example/a": 4,
         "file:///data/aims.trig#relative": 8,

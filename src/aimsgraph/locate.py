@@ -18,8 +18,9 @@ from aimsgraph.formats import RdfFormat
 
 # One significant token a match, after the white space and comments before it, skipped in the
 # same match (half the matches, at 10,000 AI systems, were white space alone) and never given
-# back (*+: a comment at the end is no token), or none at the end. A word ends before a '.' that
-# ends the statement; the data has parsed, so no word ends in '.' otherwise.
+# back (*+: a comment at the end is no token), or none at the end. A word reads a backslash and
+# the character after it as one (ex:a\. ends in a dot, ex:a\, goes on); otherwise it ends before
+# a '.', which ends the statement: the data has parsed, so no word ends in '.' otherwise.
 _TURTLE_TOKEN = re.compile(
     r"""
     (?:[ \t\r\n]+|\#[^\n]*)*+
@@ -31,7 +32,7 @@ _TURTLE_TOKEN = re.compile(
     | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
     | (?P<datatype>\^\^)
     | (?P<punct>[.;,\[\](){}])
-    | (?P<word>[^\s;,\[\](){}"'<>\#^]*[^\s;,\[\](){}"'<>\#^.])
+    | (?P<word>[^\s;,\[\](){}"'<>\#^\\]*(?:\\\S[^\s;,\[\](){}"'<>\#^\\]*)*(?:[^\s;,\[\](){}"'<>\#^.\\]|\\\S))
     | (?P<other>[^ \t\r\n])
     | \Z
     )
@@ -209,12 +210,21 @@ def _turtle_lines(text: str, base_iri: str, wanted: Container[str]) -> SourceLin
 def _resolve(kind: str | None, token: str, base: str, prefixes: dict[str, str]) -> str | None:
     """Give the IRI a token writes (<iri> or prefix:local), or None for anything else."""
     if kind == "iri":
-        return urljoin(base, token[1:-1]) if base else token[1:-1]
+        return _joined(base, token[1:-1])
     if kind == "word" and ":" in token and not token.startswith("_:"):
         prefix, _, local = token.partition(":")
         if prefix in prefixes:
             return prefixes[prefix] + (_LOCAL_ESCAPE.sub(r"\1", local) if "\\" in local else local)
     return None
+
+
+def _joined(base: str, reference: str) -> str:
+    """Give ``reference`` resolved against ``base``, an empty fragment kept (a namespace such as
+    <https://w3id.org/aimsgraph/ns#>), which urljoin drops."""
+    if not base:
+        return reference
+    joined = urljoin(base, reference)
+    return joined + "#" if reference.endswith("#") and not joined.endswith("#") else joined
 
 
 def _directive_length(keyword: str) -> int:
@@ -226,7 +236,7 @@ def _directive_length(keyword: str) -> int:
 def _apply_directive(tokens: list[str], prefixes: dict[str, str], base: str) -> str:
     """Apply a prefix or base directive; give the base IRI in force after it."""
     target = tokens[-1] if not tokens[0].startswith("@") else tokens[-2]
-    iri = urljoin(base, target[1:-1]) if base else target[1:-1]
+    iri = _joined(base, target[1:-1])
     if tokens[0].lower().lstrip("@") == "prefix":
         prefixes[tokens[1].rstrip(":")] = iri
         return base
