@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from aimsgraph import results_tsv, sparql
 from aimsgraph.errors import InputError
+from aimsgraph.model import Term, TermKind
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -70,3 +71,12 @@ def test_a_query_without_columns_gives_its_empty_rows() -> None:
     assert isinstance(result, sparql.SelectResult) and result.rows == ()
     result = sparql.run(store, "SELECT * WHERE { }", source="q")
     assert isinstance(result, sparql.SelectResult) and result.columns == () and result.rows == ((),)
+
+
+def test_edges_of_the_tsv_text() -> None:
+    x = Term(TermKind.IRI, "https://x.example/x")
+    assert results_tsv.rows(b"?a", 1) == () and results_tsv.rows(b"?a\n", 1) == ()
+    assert results_tsv.rows(b"?a\n\n", 1) == ((None,),)  # one row, its one cell unbound
+    assert results_tsv.rows(b"?a\n<https://x.example/x>", 1) == ((x,),)  # a last line without its \n
+    with pytest.raises(ValueError, match="other than 2 cells"):
+        results_tsv.rows(b"?a\t?b\n<https://x.example/x>\n", 2)

@@ -32,7 +32,10 @@ def rows(tsv: bytes, width: int) -> tuple[tuple[Term | None, ...], ...]:
         not a whole row.
     """
     text = tsv.decode("utf-8")  # a line break or tab inside a literal is written \n or \t
-    body = text[text.find("\n") + 1 :]  # after the header, each row is a line ending with \n
+    header_end = text.find("\n")
+    body = text[header_end + 1 :] if header_end >= 0 else ""  # after the header, a line a row
+    if body and not body.endswith("\n"):  # (Oxigraph ends the last too; a row is not lost if not)
+        body += "\n"
     count = body.count("\n")
     if count == 0:
         return ()
@@ -41,7 +44,7 @@ def rows(tsv: bytes, width: int) -> tuple[tuple[Term | None, ...], ...]:
     # are counted in all, not row by row: Oxigraph writes whole rows, so this only guards against
     # being handed the wrong width.
     cells = body[:-1].replace("\n", "\t").split("\t")
-    if len(cells) != count * width or not body.endswith("\n"):
+    if len(cells) != count * width:
         raise ValueError(f"result rows of other than {width} cells")
     terms = list(map(_Cells().__getitem__, cells))
     return tuple(zip(*[iter(terms)] * width, strict=True))
