@@ -120,6 +120,21 @@ ex:FewRisks a sh:NodeShape ; sh:targetClass aims:AISystem ;
 """
 
 
+def test_a_zero_length_path_is_translated_from_nodes_the_data_mentions_only() -> None:
+    # SHACL's values of p* include the focus node; SPARQL's zero-length path joins it only if the
+    # data mentions it, which the nodes of a class, subjects or objects always are
+    shapes = Graph().parse(
+        data=PREFIXES + "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path [ sh:zeroOrMorePath ex:p ] ; "
+        "sh:class ex:K .\nex:T a sh:PropertyShape ; sh:targetNode ex:n ; sh:path ( ex:q [ sh:zeroOrOnePath ex:p ] ) "
+        "; sh:class ex:K .\nex:U a sh:PropertyShape ; sh:targetNode ex:n ; sh:path [ sh:zeroOrOnePath ex:p ] ; "
+        "sh:class ex:K .",
+        format="turtle",
+    )
+    plan = shacl_sparql.compile_shapes(shapes)
+    assert {str(shape) for shape in plan.translated} == {"http://ex.org/S", "http://ex.org/T"}
+    assert [(str(shape), "zero-length" in why) for shape, why in plan.fallback] == [("http://ex.org/U", True)]
+
+
 def test_a_sub_select_is_translated_only_when_joining_it_means_the_same(tmp_path: Path) -> None:
     """A sub-SELECT joined with the focus nodes answers as with $this pre-bound only if it selects
     $this, binds it in a pattern, groups by it and is not cut short: the others run on pySHACL."""
@@ -272,6 +287,22 @@ REVIEWED = {
         "ex:a a ex:C, ex:Sub ; ex:p ex:k1, ex:k2, ex:untyped, 'text', _:b, ex:c . ex:k1 a ex:K . ex:k2 a ex:Sub .\n"
         "ex:Sub rdfs:subClassOf ex:Mid . ex:Mid rdfs:subClassOf ex:K . _:b a ex:K . ex:c a ex:Other .\n"
         "ex:d a ex:C ; ex:p ex:d . ex:e a ex:C, ex:Other ; ex:p ex:a .",
+    ),
+    "zero-length-path-from-nodes-the-data-does-not-mention": (
+        "ex:S a sh:PropertyShape ; sh:targetNode ex:absent, 'x' ; sh:path [ sh:zeroOrMorePath ex:p ] ; "
+        "sh:class ex:K .\n"
+        "ex:T a sh:PropertyShape ; sh:target [ a sh:SPARQLTarget ; sh:select 'SELECT ?this WHERE { VALUES ?this { "
+        "<http://ex.org/gone> } }' ] ; sh:path [ sh:zeroOrOnePath [ sh:inversePath ex:p ] ] ; sh:class ex:K .",
+        "ex:a ex:p ex:b . ex:b a ex:K .",
+    ),
+    "zero-length-paths-from-the-data-s-own-nodes": (
+        "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path [ sh:zeroOrMorePath ex:p ] ; sh:class ex:K .\n"
+        "ex:T a sh:PropertyShape ; sh:targetObjectsOf ex:q ; sh:path ( [ sh:zeroOrOnePath ex:p ] [ sh:inversePath "
+        "ex:r ] ) ; sh:minCount 1 ; sh:class ex:K .\n"
+        "ex:U a sh:NodeShape ; sh:targetSubjectsOf ex:q ; sh:property [ sh:path [ sh:zeroOrMorePath ex:p ] ; "
+        "sh:node [ sh:property [ sh:path [ sh:zeroOrOnePath ex:r ] ; sh:class ex:K ] ] ] .",
+        "ex:a a ex:C, ex:K ; ex:p ex:b . ex:b ex:p ex:c . ex:c a ex:K . ex:d a ex:C . ex:e ex:q ex:a, 'lit', ex:d .\n"
+        "ex:x ex:r ex:a . ex:x a ex:K . ex:e ex:p ex:a .",
     ),
     "has-value-as-written": (
         "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:hasValue 1.50 .",

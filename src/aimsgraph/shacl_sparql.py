@@ -152,6 +152,7 @@ class _Compiler:
         self._counter = itertools.count(1)
         self.namespaces: dict[str, str] = {}  # prefixes the SPARQL targets and constraints declare
         self._using: set[Node] = set()  # the shapes being translated into a conformance test
+        self.zero_length = False  # a path translated so far can match from a node to itself
         # the parameters of SHACL-SPARQL constraint components the shapes graph declares: a shape
         # that gives one is constrained by that component, which is not translated
         # (whatever the component is typed: a subclass of sh:ConstraintComponent will do)
@@ -171,6 +172,11 @@ class _Compiler:
             raise UnsupportedError("a node shape with a path")
         target = self.target(shape)
         checks = self.checks_on(shape, target)
+        if self.zero_length and any((shape, kind, None) in self.g for kind in (SH.targetNode, SH.target)):
+            # SHACL's value nodes of p* or p? include the focus node, but SPARQL's zero-length
+            # path joins it only if the data mentions it, which a target node or a SPARQL
+            # target's need not
+            raise UnsupportedError("a zero-length path (p* or p?) from a sh:targetNode or a SPARQL target")
         # every query of the shape is written with the prefixes its SPARQL parts declare
         header = self.header()
         checks = [
@@ -238,7 +244,7 @@ class _Compiler:
     def property_checks(
         self, shape: Node, target: str, path: Node, severity: Node, message: Literal | None
     ) -> list[Check]:
-        p = support.sparql_path(self.g, path)
+        p = self.path(path)
         checks = []
 
         def check(query: str, for_all: str | None = None) -> None:
@@ -294,7 +300,7 @@ class _Compiler:
             raise UnsupportedError("a SPARQL constraint without sh:select (sh:ask?)")
         text = str(select)
         if path is not None:
-            text = text.replace("$PATH", support.sparql_path(self.g, path))
+            text = text.replace("$PATH", self.path(path))
         own = self._message(constraint)
         self.declare(constraint)
         return Check(
@@ -456,7 +462,7 @@ class _Compiler:
             self._using.discard(shape)
 
     def property_conforms(self, shape: Node, v: str, path: Node) -> list[str]:
-        p, value = support.sparql_path(self.g, path), self.fresh()
+        p, value = self.path(path), self.fresh()
         parts = []
         for count in self.g.objects(shape, SH.minCount):
             n = self.integer(count)
@@ -494,6 +500,11 @@ class _Compiler:
                 raise UnsupportedError(f"{predicate.n3(self.g.namespace_manager)}")
             if predicate in self.parameters:
                 raise UnsupportedError(f"a constraint component of the shapes' own ({predicate.n3()})")
+
+    def path(self, path: Node) -> str:
+        """The SPARQL property path of the SHACL ``path`` (noting whether it can be of zero length)."""
+        self.zero_length = self.zero_length or support.zero_length(self.g, path)
+        return support.sparql_path(self.g, path)
 
     def term(self, term: Node) -> str:
         if isinstance(term, URIRef):

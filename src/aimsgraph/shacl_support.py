@@ -223,3 +223,17 @@ def sparql_path(shapes: Graph, path: Node) -> str:
     if alternatives is not None:
         return "(" + "|".join(sparql_path(shapes, step) for step in Collection(shapes, alternatives)) + ")"
     raise UnsupportedError("an unknown kind of path")
+
+
+def zero_length(shapes: Graph, path: Node) -> bool:
+    """Whether the SHACL ``path`` in ``shapes`` can match from a node to itself (p*, p?)."""
+    if (path, RDF.first, None) in shapes:
+        return all(zero_length(shapes, step) for step in Collection(shapes, path))
+    if (path, SH.zeroOrMorePath, None) in shapes or (path, SH.zeroOrOnePath, None) in shapes:
+        return True
+    for wrapper in (SH.inversePath, SH.oneOrMorePath):
+        inner = shapes.value(path, wrapper)
+        if inner is not None:
+            return zero_length(shapes, inner)
+    alternatives = shapes.value(path, SH.alternativePath)
+    return alternatives is not None and any(zero_length(shapes, step) for step in Collection(shapes, alternatives))
