@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from aimsgraph import cli_support, load, shacl_sparql
+from aimsgraph import cli_support, load, shacl_sparql, shacl_support
 from aimsgraph.model import Engine, Finding, ValidationReport
 from aimsgraph.validate import bundled_knowledge_quads, bundled_shapes_graph, validate
 from tests.conftest import EXAMPLES, FIXTURE_AS_OF, ROOT, SHAPE_FIXTURES
@@ -133,6 +133,30 @@ def test_a_zero_length_path_is_translated_from_nodes_the_data_mentions_only() ->
     plan = shacl_sparql.compile_shapes(shapes)
     assert {str(shape) for shape in plan.translated} == {"http://ex.org/S", "http://ex.org/T"}
     assert [(str(shape), "zero-length" in why) for shape, why in plan.fallback] == [("http://ex.org/U", True)]
+
+
+@pytest.mark.parametrize(
+    ("where", "zero_length"),
+    [
+        ("$this <http://ex.org/p>* ?v", True),
+        ("$this ex:p? ?v", True),
+        ("$this (ex:p|ex:q)* ?v", True),
+        ("$this ex:r/(ex:p)? ?v", True),
+        ("$this ((ex:p/ex:q))* ?v", True),
+        ("ex:s (ex:p)* ?v", True),
+        ("$this ^ex:p* ?v", True),
+        ("$this ex:p ?v ; ex:q? ?w", True),
+        ("$this ex:p ?v", False),
+        ("$this ex:p ?v . ?v ex:q ?w", False),
+        ("$this ex:p ?v FILTER ((YEAR(?v) * 12) > 3)", False),
+        ("$this ex:p ?v FILTER (xsd:integer(STR(?v)) * 12 > 3)", False),
+        ("$this ex:p ?v BIND ((?v + 1) * 2 AS ?w)", False),
+        ("$this ex:p ?v FILTER (STR(?v) = 'a*')", False),
+        ("{ SELECT (COUNT(*) AS ?n) WHERE { $this ex:p ?v } }", False),
+    ],
+)
+def test_a_path_that_may_be_of_zero_length_is_found_in_sparql(where: str, zero_length: bool) -> None:
+    assert shacl_support.zero_length_in_sparql(f"SELECT * WHERE {{ {where} }}") is zero_length
 
 
 def test_a_sub_select_is_translated_only_when_joining_it_means_the_same(tmp_path: Path) -> None:
@@ -303,6 +327,19 @@ REVIEWED = {
         "sh:node [ sh:property [ sh:path [ sh:zeroOrOnePath ex:r ] ; sh:class ex:K ] ] ] .",
         "ex:a a ex:C, ex:K ; ex:p ex:b . ex:b ex:p ex:c . ex:c a ex:K . ex:d a ex:C . ex:e ex:q ex:a, 'lit', ex:d .\n"
         "ex:x ex:r ex:a . ex:x a ex:K . ex:e ex:p ex:a .",
+    ),
+    "zero-length-path-in-sparql-from-a-target-node": (
+        "ex:S a sh:NodeShape ; sh:targetNode ex:absent ; sh:sparql [ sh:select "
+        "'SELECT $this ?value WHERE { $this <http://ex.org/p>* ?value . "
+        "FILTER NOT EXISTS { ?value a <http://ex.org/K> } }' ] .",
+        "ex:a ex:p ex:b . ex:b a ex:K .",
+    ),
+    "zero-length-path-in-a-sparql-target-from-a-constant": (
+        "ex:S a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; sh:select "
+        "'SELECT ?this WHERE { <http://ex.org/absent> <http://ex.org/p>* ?this }' ] ; sh:class ex:K .\n"
+        "ex:T a sh:NodeShape ; sh:targetClass ex:K ; sh:sparql [ sh:select "
+        "'SELECT $this ?value WHERE { <http://ex.org/absent> <http://ex.org/p>? ?value }' ] .",
+        "ex:a ex:p ex:b . ex:b a ex:K .",
     ),
     "has-value-as-written": (
         "ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:hasValue 1.50 .",

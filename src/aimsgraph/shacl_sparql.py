@@ -145,6 +145,13 @@ def _is_class(shapes: Graph, node: Node) -> bool:
     return False
 
 
+def _refuse_zero_length(select: str) -> None:
+    # A zero-length path gives a node itself only where the data mentions it, in Oxigraph (from
+    # a constant, or from $this joined in), where pySHACL, pre-binding $this, gives it always.
+    if support.zero_length_in_sparql(select):
+        raise UnsupportedError("a path that may be of zero length (p* or p?) in a SPARQL query")
+
+
 class _Compiler:
     def __init__(self, shapes: Graph, *, literals_rewritten: bool = False):
         self.g = shapes
@@ -299,6 +306,7 @@ class _Compiler:
         if select is None:
             raise UnsupportedError("a SPARQL constraint without sh:select (sh:ask?)")
         text = str(select)
+        _refuse_zero_length(text)
         if path is not None:
             text = text.replace("$PATH", self.path(path))
         own = self._message(constraint)
@@ -359,6 +367,7 @@ class _Compiler:
             select = str(self.g.value(custom, SH.select))
             if for_few and self.g.value(custom, _SELECT_FOR_FEW) is not None:
                 select = str(self.g.value(custom, _SELECT_FOR_FEW))
+            _refuse_zero_length(select)
             code = support.code(select)
             # It goes in as a sub-SELECT, where a prologue cannot stand. (Its own sub-SELECTs are
             # fine: nothing is pre-bound in a target, so joining changes nothing.)

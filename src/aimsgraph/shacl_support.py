@@ -237,3 +237,62 @@ def zero_length(shapes: Graph, path: Node) -> bool:
             return zero_length(shapes, inner)
     alternatives = shapes.value(path, SH.alternativePath)
     return alternatives is not None and any(zero_length(shapes, step) for step in Collection(shapes, alternatives))
+
+
+# a SPARQL text's tokens, its strings, IRIs and comments blanked (see code): a variable, a word
+# (a prefixed name, a keyword, a number, a blanked IRI or string), or one other character
+_SPARQL_TOKEN = re.compile(r"[?$][A-Za-z0-9_]+|[A-Za-z0-9_:.\-]+|\S")
+_NUMBER = re.compile(r"[0-9.\-]+(?:[eE][0-9]+)?")
+
+
+def zero_length_in_sparql(text: str) -> bool:
+    """Whether the SPARQL ``text`` may hold a property path that can match from a node to itself
+    (p*, p?): a '*' or a '?' after an IRI, a prefixed name or 'a', or after a parenthesised path.
+    Where a '*' may as well be a product, the answer is yes: a wrong yes only sends a shape to
+    pySHACL, which is slower, never wrong."""
+    found = list(_SPARQL_TOKEN.finditer(code(text)))
+    tokens = [match.group() for match in found]
+    for at, token in enumerate(tokens):
+        if token not in ("*", "?") or at == 0:
+            continue
+        before = tokens[at - 1]
+        if before == ")":
+            if _path_group(found, at - 1):
+                return True
+        elif _term(before):
+            return True
+    return False
+
+
+def _term(word: str) -> bool:
+    """Whether ``word`` can stand for a predicate: an IRI (blanked), a prefixed name or 'a'."""
+    return word == "a" or ((":" in word or word.startswith("x")) and not _NUMBER.fullmatch(word))
+
+
+def _path_group(found: list[re.Match[str]], closing: int) -> bool:
+    """Whether the group that closes at token ``closing`` may be a path: not a function's
+    arguments (a name, then the parenthesis at once), nor an expression's parentheses (after
+    FILTER, BIND, an operator, a comma)."""
+    depth = 0
+    for at in range(closing, -1, -1):
+        depth += {")": 1, "(": -1}.get(found[at].group(), 0)
+        if depth == 0:
+            if at == 0:
+                return True
+            before = found[at - 1]
+            if before.group() == "(":  # ((...)): as the group around it
+                return _path_group(found, _closing(found, at - 1))
+            if before.group().startswith(("?", "$")) or before.group() in ("/", "|", "^", "]", ";"):
+                return True  # after a subject, or within a path
+            called = before.end() == found[at].start() or before.group().isupper()
+            return _term(before.group()) and not called
+    return True  # unbalanced: assume the worst
+
+
+def _closing(found: list[re.Match[str]], opening: int) -> int:
+    depth = 0
+    for at in range(opening, len(found)):
+        depth += {"(": 1, ")": -1}.get(found[at].group(), 0)
+        if depth == 0:
+            return at
+    return len(found) - 1
