@@ -83,7 +83,7 @@ def table(result: SelectResult, *, compact: Compact, lists: tuple[str, ...] = ()
             f"{len(result.rows):,} rows, the first {TABLE_ROWS:,} shown: --format csv, tsv or json gives every row"
         )
     else:
-        console.print(f"{len(result.rows)} row(s)")
+        console.print(f"{len(result.rows):,} row(s)")
     output = console.file
     assert isinstance(output, io.StringIO)
     return output.getvalue()
