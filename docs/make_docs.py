@@ -29,9 +29,11 @@ but only for variables the query projects.) A date default may be `today` or rel
 earlier date parameter (`asOf+30d`). Columns listed under `lists` hold several IRIs joined by `|`,
 sorted.
 
-Output formats: `table` (default), `json` (SPARQL 1.1 Query Results JSON), `csv`, `tsv` (SPARQL 1.1
-CSV/TSV), and `turtle` for CONSTRUCT and DESCRIBE. A query that calls `SERVICE` is refused unless
-`--allow-service` is given: Oxigraph would call the remote endpoint as soon as the query is run.
+Output formats: `table` (default), `json` and `xml` (SPARQL 1.1 Query Results JSON and XML), `csv`,
+`tsv` (SPARQL 1.1 CSV/TSV), and `turtle` for CONSTRUCT and DESCRIBE. The service's
+`GET /v1/queries/{id}` gives the same rows in the same four result formats. A query that calls
+`SERVICE` is refused unless `--allow-service` is given: Oxigraph would call the remote endpoint as
+soon as the query is run.
 
 The examples run on the example organisation; `aimsgraph gaps` combines `clause-coverage` and
 `audit-readiness` with the validation findings.

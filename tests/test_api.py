@@ -3,17 +3,22 @@ auth scopes, limits and atomic writes, on an embedded store in a temporary direc
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
+import pyoxigraph
 import pytest
 from fastapi.testclient import TestClient
 
-from aimsgraph import load
+from aimsgraph import library, load, sparql
 from aimsgraph.api import create_app
+from aimsgraph.render import results as results_render
 from aimsgraph.settings import Scope, Settings
 from aimsgraph.store import EmbeddedStore
 from aimsgraph.validate import bundled_knowledge_quads
@@ -264,6 +269,58 @@ def test_query_library_over_http(client: TestClient) -> None:
     assert result.json()["results"]["bindings"][0]["action"]["value"] == "https://kestrel.example/aims/ca-2026-02"
     assert client.get("/v1/queries/overdue-corrective-actions", params={"asOf": "soon"}).status_code == 400
     assert client.get("/v1/queries/no-such-query").status_code == 404
+
+
+def _solutions(body: bytes, results_format: pyoxigraph.QueryResultsFormat) -> list[list[str | None]]:
+    """Read a result as a SPARQL client would (Oxigraph's reader); give each row's terms in N-Triples."""
+    solutions = pyoxigraph.parse_query_results(body, format=results_format)
+    assert isinstance(solutions, pyoxigraph.QuerySolutions)
+    names = [variable.value for variable in solutions.variables]
+    return [[None if row[name] is None else str(row[name]) for name in names] for row in solutions]
+
+
+@pytest.mark.parametrize(
+    "media",
+    ["application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values"],
+)
+def test_every_library_query_answers_over_http_as_on_the_command_line(client: TestClient, media: str) -> None:
+    # The store writes a GROUP_CONCAT list in the order it met its members and an empty one as "";
+    # the service must give what `aimsgraph query` gives: members sorted, an empty list unbound.
+    store = load.oxigraph_store(
+        load.load(load.collect([str(EXAMPLES / "kestrel")])).quads, list(bundled_knowledge_quads())
+    )
+    with_lists = 0
+    for definition in library.library():
+        params = {p.name: "2026-11-26" for p in definition.params if p.name == "asOf"}
+        text = sparql.bind(definition.text, library.bind_values(definition, params, today=dt.date(2026, 11, 26)))
+        expected = sparql.run(store, text, source=definition.source, lists=definition.lists)
+        assert isinstance(expected, sparql.SelectResult)
+        response = client.get(f"/v1/queries/{definition.id}", params=params, headers={"Accept": media})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith(media)
+        core = results_render.standard(expected, results_render.ResultFormat.TSV).encode()
+        if media == "text/csv":  # values only: compared with the core's values
+            got = list(csv.reader(io.StringIO(response.text)))
+            assert got[0] == list(expected.columns), definition.id
+            want = [
+                ["" if t is None else f"_:{t.value}" if t.kind.value == "bnode" else t.value for t in row]
+                for row in expected.rows
+            ]
+            assert got[1:] == want, definition.id
+        else:
+            formats = {
+                "application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
+                "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
+                "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV,
+            }
+            got_rows = _solutions(response.content, formats[media])
+            assert got_rows == _solutions(core, pyoxigraph.QueryResultsFormat.TSV), definition.id
+        with_lists += bool(definition.lists) and any(
+            row[expected.columns.index(column)] is not None and "|" in row[expected.columns.index(column)].value  # type: ignore[union-attr]
+            for row in expected.rows
+            for column in definition.lists
+        )
+    assert with_lists >= 3  # lists of several members were compared, not only empty ones
 
 
 def test_health_and_openapi(client: TestClient) -> None:

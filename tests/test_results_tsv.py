@@ -1,4 +1,5 @@
-"""Rows read from Oxigraph's TSV are the rows its term objects give, whatever the terms hold."""
+"""Rows read from Oxigraph's TSV are the rows its term objects give, whatever the terms hold; rows
+written in a SPARQL result format are read back as they were by a SPARQL client."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from aimsgraph import results_tsv, sparql
 from aimsgraph.errors import InputError
 from aimsgraph.model import Term, TermKind
+from aimsgraph.render import results as results_render
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -80,3 +82,23 @@ def test_edges_of_the_tsv_text() -> None:
     assert results_tsv.rows(b"?a\n<https://x.example/x>", 1) == ((x,),)  # a last line without its \n
     with pytest.raises(ValueError, match="other than 2 cells"):
         results_tsv.rows(b"?a\t?b\n<https://x.example/x>\n", 2)
+    assert results_tsv.columns(b"?a\t?b\n<https://x.example/x>\t\n") == ("a", "b")
+    assert results_tsv.columns(b"\n\n") == () and results_tsv.rows(b"\n\n\n", 0) == ((), ())
+    # another server may end its lines with CRLF: the CR is not part of the last cell
+    assert results_tsv.columns(b"?a\r\n<https://x.example/x>\r\n") == ("a",)
+    assert results_tsv.rows(b"?a\r\n<https://x.example/x>\r\n", 1) == ((x,),)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), terms()), min_size=3, max_size=3), max_size=6))
+def test_each_result_format_written_is_read_back_by_a_sparql_client(table: list[list[object]]) -> None:
+    result = sparql.SelectResult(
+        ("a", "b", "c"), tuple(tuple(None if t is None else sparql._ox(t) for t in row) for row in table)
+    )
+    for name in ("JSON", "XML", "TSV"):
+        written = results_render.standard(result, results_render.ResultFormat[name]).encode()
+        solutions = pyoxigraph.parse_query_results(written, format=getattr(pyoxigraph.QueryResultsFormat, name))
+        assert isinstance(solutions, pyoxigraph.QuerySolutions)
+        assert [variable.value for variable in solutions.variables] == ["a", "b", "c"]
+        read = [[None if s[v] is None else sparql._ox(s[v]) for v in "abc"] for s in solutions]
+        assert read == [list(row) for row in result.rows], name

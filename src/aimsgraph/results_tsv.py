@@ -25,6 +25,14 @@ _BARE_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+")
 _BARE_DOUBLE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+")
 
 
+def columns(tsv: bytes) -> tuple[str, ...]:
+    """Give the column names of a SELECT result serialised as TSV: its header line, each variable
+    written with its ``?`` (or ``$``); none for a result without variables."""
+    end = tsv.find(b"\n")
+    header = (tsv if end < 0 else tsv[:end]).decode("utf-8").rstrip("\r")
+    return tuple(variable[1:] for variable in header.split("\t")) if header else ()
+
+
 def rows(tsv: bytes, width: int) -> tuple[tuple[Term | None, ...], ...]:
     """Give the rows of a SELECT result of ``width`` columns serialised as TSV (its header line first).
 
@@ -32,13 +40,15 @@ def rows(tsv: bytes, width: int) -> tuple[tuple[Term | None, ...], ...]:
         not a whole row.
     """
     text = tsv.decode("utf-8")  # a line break or tab inside a literal is written \n or \t
+    if "\r" in text:  # a CR in a literal is written \r, so this one ends a line (CRLF, not Oxigraph's LF)
+        text = text.replace("\r\n", "\n")
     header_end = text.find("\n")
     body = text[header_end + 1 :] if header_end >= 0 else ""  # after the header, a line a row
     if body and not body.endswith("\n"):  # (Oxigraph ends the last too; a row is not lost if not)
         body += "\n"
     count = body.count("\n")
-    if count == 0:
-        return ()
+    if count == 0 or width == 0:  # without columns, each solution is an empty line
+        return ((),) * count
     # Every cell of every row at once: split, looked up and cut into rows without a Python call
     # per cell (a dict whose misses read the cell), at 10,000 AI systems 300,000 cells. The cells
     # are counted in all, not row by row: Oxigraph writes whole rows, so this only guards against

@@ -20,6 +20,7 @@ from aimsgraph.model import FailOn, ValidationReport
 from aimsgraph.query_pool import AnalysisPool
 from aimsgraph.render import gaps as gaps_render
 from aimsgraph.render import json as json_render
+from aimsgraph.render import results as results_render
 from aimsgraph.store import EmbeddedStore, GraphStore, QueryRequest
 from aimsgraph.validate import bundled_catalog
 
@@ -103,7 +104,14 @@ def run_query(request: Request, query_id: str) -> Response:
         raise HTTPException(status_code=406, detail=f"query results are available as {', '.join(SOLUTIONS)}")
     store: GraphStore = request.app.state.store
     text = sparql.bind(definition.text, values)
-    return Response(store.answer(QueryRequest(text, (), (), False, SOLUTIONS[media], 0)), media_type=media)
+    # Read into rows and written again, so that the answer is the one `aimsgraph query` gives:
+    # the members of a list column sorted, an empty list unbound (the store writes them as they came).
+    tsv = store.answer(QueryRequest(text, (), (), False, "TSV", 0))
+    try:
+        result = sparql.select_from_tsv(tsv, lists=definition.lists)
+    except ValueError as error:
+        raise HTTPException(status_code=502, detail=f"the store's answer cannot be read: {error}") from None
+    return Response(results_render.standard(result, results_render.ResultFormat[SOLUTIONS[media]]), media_type=media)
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Query results in standard formats: SPARQL 1.1 Query Results JSON, CSV and TSV, Turtle for
+"""Query results in standard formats: SPARQL 1.1 Query Results JSON, XML, CSV and TSV, Turtle for
 graphs, and a table for a terminal."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import enum
 import io
 import json
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
 from rich.console import Console
@@ -16,7 +17,7 @@ from rich.table import Table
 from aimsgraph.errors import UsageError
 from aimsgraph.model import Term, TermKind
 from aimsgraph.render.terms import Compact, term_text
-from aimsgraph.sparql import AskResult, GraphResult, QueryResult, SelectResult
+from aimsgraph.sparql import XSD_STRING, AskResult, GraphResult, QueryResult, SelectResult
 
 
 class ResultFormat(enum.Enum):
@@ -24,6 +25,7 @@ class ResultFormat(enum.Enum):
 
     TABLE = "table"
     JSON = "json"
+    XML = "xml"
     CSV = "csv"
     TSV = "tsv"
     TURTLE = "turtle"
@@ -49,18 +51,25 @@ def render(
         raise UsageError("turtle is for CONSTRUCT and DESCRIBE results; use table, json, csv or tsv")
     if isinstance(result, AskResult):
         return _ask(result, result_format)
-    renderers = {ResultFormat.JSON: _json_text, ResultFormat.CSV: _csv, ResultFormat.TSV: _tsv}
-    if result_format in renderers:
-        return renderers[result_format](result)
-    return table(result, compact=compact, lists=lists, width=width)
+    if result_format is ResultFormat.TABLE:
+        return table(result, compact=compact, lists=lists, width=width)
+    return standard(result, result_format)
+
+
+def standard(result: SelectResult, result_format: ResultFormat) -> str:
+    """Give a SELECT result in one of the SPARQL 1.1 result formats: JSON, XML, CSV or TSV."""
+    renderers = {ResultFormat.JSON: _json_text, ResultFormat.XML: _xml, ResultFormat.CSV: _csv, ResultFormat.TSV: _tsv}
+    return renderers[result_format](result)
 
 
 def _ask(result: AskResult, result_format: ResultFormat) -> str:
     if result_format is ResultFormat.JSON:
         return json.dumps({"head": {}, "boolean": result.value}) + "\n"
+    if result_format is ResultFormat.XML:
+        return f"{_XML_START}<head/>\n<boolean>{'true' if result.value else 'false'}</boolean>\n</sparql>\n"
     if result_format is ResultFormat.TABLE:
         return ("true" if result.value else "false") + "\n"
-    raise UsageError(f"an ASK result is printed as table or json, not {result_format.value}")
+    raise UsageError(f"an ASK result is printed as table, json or xml, not {result_format.value}")
 
 
 # A table is for reading: beyond this many rows it shows the first, and says how to get them all
@@ -115,9 +124,56 @@ def _json_term(term: Term) -> dict[str, str]:
     encoded = {"type": term.kind.value, "value": term.value}
     if term.language:
         encoded["xml:lang"] = term.language
-    elif term.datatype and term.kind is TermKind.LITERAL:
-        encoded["datatype"] = term.datatype
+    elif term.kind is TermKind.LITERAL and term.datatype not in (None, XSD_STRING):
+        encoded["datatype"] = term.datatype  # a plain string is written without one, as Oxigraph writes it
     return encoded
+
+
+_XML_START = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+
+
+def _xml(result: SelectResult) -> str:
+    # SPARQL Query Results XML Format (Second Edition): a binding element per bound variable.
+    lines = [_XML_START + "<head>"]
+    lines.extend(f"<variable name={quoteattr(column)}/>" for column in result.columns)
+    lines.append("</head>\n<results>")
+    names = [quoteattr(column) for column in result.columns]
+    for row in result.rows:
+        bindings = "".join(
+            f"<binding name={name}>{_xml_term(term)}</binding>"
+            for name, term in zip(names, row, strict=True)
+            if term is not None
+        )
+        lines.append(f"<result>{bindings}</result>")
+    lines.append("</results>\n</sparql>\n")
+    return "\n".join(lines)
+
+
+def _xml_term(term: Term) -> str:
+    if term.kind is TermKind.IRI:
+        return f"<uri>{escape(term.value)}</uri>"
+    if term.kind is TermKind.BLANK:
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if term.language:
+        attribute = f" xml:lang={quoteattr(term.language)}"
+    elif term.datatype not in (None, XSD_STRING):
+        attribute = f" datatype={quoteattr(term.datatype)}"
+    else:
+        attribute = ""
+    return f"<literal{attribute}>{_xml_text(term.value)}</literal>"
+
+
+# Written as references: a parser reads a bare CR as a line feed, and a reader may trim white
+# space from an element's text (Oxigraph's does), which a reference keeps.
+_XML_WHITESPACE = {"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+
+
+def _xml_text(value: str) -> str:
+    text = escape(value, _XML_WHITESPACE)
+    lead = len(text) - len(text.lstrip(" "))
+    rest = text[lead:]
+    trail = len(rest) - len(rest.rstrip(" "))
+    return "&#32;" * lead + rest[: len(rest) - trail] + "&#32;" * trail
 
 
 def _csv(result: SelectResult) -> str:
