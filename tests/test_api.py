@@ -395,4 +395,4 @@ def test_as_of_is_a_calendar_date(client: TestClient) -> None:
 def test_a_405_names_every_method_the_path_allows(client: TestClient) -> None:
     # Starlette named only the first matching route's methods: GET for /sparql, which takes POST too.
     response = client.options("/sparql")
-    assert response.status_code == 405 and response.headers["allow"] == "GET, POST"
+    assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD, POST"

@@ -164,3 +164,122 @@ def test_readers_see_the_old_graph_or_the_new_one_never_a_mix(tmp_path: Path) ->
         reader.join()
     assert seen <= {500, 2000}
     assert seen
+
+
+# Cases found by an independent review of the service as a client sees it (2026-11-27).
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        ("application/sparql-results+json;q=0, */*", "application/sparql-results+xml"),  # q=0 refuses it
+        ("text/csv;q=0, text/*", "text/tab-separated-values"),
+        ("text/csv;q=0.5, text/*;q=1", "text/tab-separated-values"),  # the most specific range sets q
+        ("text/csv, */*", "text/csv"),  # named outright beats a wildcard of the same quality
+        ("*/*", "application/sparql-results+json"),
+        ("text/*;q=0, application/sparql-results+xml;q=0.1", "application/sparql-results+xml"),
+        ("text/csv;q=0", None),
+    ],
+)
+def test_accept_follows_rfc_9110(client: TestClient, accept: str, chosen: str | None) -> None:
+    response = client.get(
+        "/sparql", params={"query": ASK if chosen != "text/csv" else "SELECT * {}"}, headers={"Accept": accept}
+    )
+    if chosen is None:
+        assert response.status_code == 406
+    else:
+        assert response.status_code == 200 and response.headers["content-type"].startswith(chosen)
+
+
+def test_an_update_of_no_operation_changes_nothing(client: TestClient) -> None:
+    update = {"Content-Type": "application/sparql-update", **WRITE}
+    before = client.get("/v1/history").json()
+    for text in ("", " ", "# nothing", "PREFIX ex: <https://e.example/>"):
+        assert client.post("/update", content=text, headers=update).status_code == 204, text
+    assert client.post("/update", content="update=%20", headers={**FORM, **WRITE}).status_code == 204
+    assert client.get("/v1/history").json() == before  # nothing logged: nothing changed
+
+
+def test_parameters_that_are_not_utf8_are_refused_not_replaced(client: TestClient) -> None:
+    insert = 'INSERT DATA { GRAPH <https://e.example/g> { <https://e.example/a> <https://e.example/p> "caf%E9" } }'
+    response = client.post("/update", content="update=" + insert.replace(" ", "%20"), headers={**FORM, **WRITE})
+    assert response.status_code == 400 and "UTF-8" in response.json()["detail"]
+    assert client.get("/store", params={"graph": "https://e.example/g"}).status_code == 404  # nothing stored
+    assert client.get("/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%22%FF%22%20%7D").status_code == 400
+    assert client.post("/sparql", content="query=ASK%20%7B%22%FF%22%7D", headers=FORM).status_code == 400
+
+
+def test_one_query_or_update_per_request(client: TestClient) -> None:
+    direct = {"Content-Type": "application/sparql-query"}
+    assert client.post("/sparql", params={"query": ASK}, content=ASK, headers=direct).status_code == 400
+    assert client.post("/sparql", params={"query": ASK}, content=f"query={ASK}", headers=FORM).status_code == 400
+    # with a form, a dataset in the URL would be ignored: refused instead
+    in_url = client.post(
+        "/sparql", params={"default-graph-uri": "https://e.example/g"}, content=f"query={ASK}", headers=FORM
+    )
+    assert in_url.status_code == 400 and "default-graph-uri" in in_url.json()["detail"]
+    update = {"Content-Type": "application/sparql-update", **WRITE}
+    both = client.post("/update", params={"update": "CLEAR ALL"}, content="CLEAR DEFAULT", headers=update)
+    assert both.status_code == 400
+    # an update is never run by GET, and not mistaken for a request of the service description
+    by_get = client.get("/sparql", params={"update": "CLEAR DEFAULT"})
+    assert by_get.status_code == 400 and "POST" in by_get.json()["detail"]
+
+
+def test_empty_queries_are_called_empty(client: TestClient) -> None:
+    for response in (
+        client.get("/sparql", params={"query": ""}),
+        client.post("/sparql", content="", headers={"Content-Type": "application/sparql-query"}),
+        client.post("/sparql", content="query=", headers=FORM),
+        client.post("/sparql", content="query=%23%20a%20comment", headers=FORM),
+    ):
+        assert response.status_code == 400 and "the query is empty" in response.json()["detail"]
+
+
+def test_a_syntax_error_found_by_oxigraph_has_its_line_and_column(client: TestClient) -> None:
+    # rdflib reads a relative IRI; Oxigraph, without a base, does not
+    response = client.get("/sparql", params={"query": "SELECT * WHERE {\n  <a> ?p ?o }"})
+    assert response.status_code == 400
+    assert response.json()["location"]["line"] == 2 and response.json()["location"]["column"] is not None
+    update = client.post(
+        "/update",
+        content="INSERT DATA {\n <a> <b> <c> }",
+        headers={"Content-Type": "application/sparql-update", **WRITE},
+    )
+    assert update.status_code == 400 and update.json()["location"]["line"] == 2
+
+
+def test_a_graph_put_empty_exists_empty(client: TestClient) -> None:
+    graph = {"graph": "https://e.example/empty"}
+    assert client.put("/store", params=graph, content="", headers=TURTLE).status_code == 201
+    got = client.get("/store", params=graph, headers=NTRIPLES)
+    assert got.status_code == 200 and got.text.strip() == ""
+    assert client.put("/store", params=graph, content=_triple("n", "A"), headers=TURTLE).status_code == 204
+    assert client.put("/store", params=graph, content="# none", headers=TURTLE).status_code == 204
+    assert client.get("/store", params=graph, headers=NTRIPLES).status_code == 200  # emptied, not removed
+    assert client.delete("/store", params=graph, headers=WRITE).status_code == 204
+
+
+def test_the_default_graph_read_is_the_one_queries_see(client: TestClient) -> None:
+    client.put("/store", params={"graph": "https://e.example/g1"}, content=_triple("n", "A"), headers=TURTLE)
+    count = client.get(
+        "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}, headers={"Accept": "text/csv"}
+    )
+    read = client.get("/store", params={"default": ""}, headers=NTRIPLES)
+    assert read.status_code == 200
+    triples = read.text.strip().splitlines()
+    assert len(triples) == int(count.text.split()[1]) and _triple("n", "A") in triples
+
+
+def test_head_is_get_without_a_body(client: TestClient) -> None:
+    client.put("/store", params={"graph": "https://e.example/g1"}, content=_triple("n", "A"), headers=TURTLE)
+    for path, params in (("/store", {"graph": "https://e.example/g1"}), ("/healthz", {}), ("/sparql", {"query": ASK})):
+        get, head = client.get(path, params=params), client.head(path, params=params)
+        assert head.status_code == 200 and head.content == b"", path
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers["content-length"] == str(len(get.content))
+    assert client.head("/store", params={"graph": "https://e.example/none"}).status_code == 404
+
+
+def test_the_openapi_offers_for_a_graph_only_what_is_sent(client: TestClient) -> None:
+    offered = client.get("/openapi.json").json()["paths"]["/store"]["get"]["responses"]["200"]["content"]
+    for media in offered:
+        assert client.get("/store", params={"default": ""}, headers={"Accept": media}).status_code == 200, media

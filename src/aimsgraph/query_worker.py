@@ -45,14 +45,15 @@ def unwrap(outcome: tuple[str, object, object]) -> bytes:
 
     :raises InputError, UsageError: the worker reported a failure.
     """
-    from aimsgraph.errors import InputError, UsageError  # noqa: PLC0415 (kept out of the worker's imports)
+    from aimsgraph import sparql  # noqa: PLC0415 (kept out of the worker's imports)
+    from aimsgraph.errors import InputError, UsageError  # noqa: PLC0415
 
     status, first, second = outcome
     if status == "ok":
         assert isinstance(first, bytes)
         return first
     if first == "SyntaxError":
-        raise InputError(f"SPARQL syntax error: {second}", source="query")
+        raise sparql.syntax_error(str(second), source="query")  # with the line and column it names
     if first in ("ValueError", "RowLimitError"):
         raise UsageError(f"query: {second}")
     raise InputError(f"SPARQL evaluation failed: {second}", source="query")

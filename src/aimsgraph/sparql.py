@@ -21,6 +21,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.algebra import translateUpdate, traverse
 from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Update
 from rdflib.term import Identifier, Node, Variable
 
 from aimsgraph import limits, load, results_tsv
@@ -116,6 +117,8 @@ def _parsed(text: str, source: str) -> CompValue:
     problem = limits.query_problem(text)
     if problem is not None:
         raise InputError(problem, source=source)
+    if not _code(text).strip():
+        raise InputError("the query is empty", source=source)
     try:
         return prepareQuery(text).algebra
     except ParseException as error:
@@ -143,10 +146,32 @@ def _uses_service(text: str, source: str) -> bool:
 
 def _is_update(text: str) -> bool:
     try:
-        parseUpdate(text)
+        return bool(_operations(text))  # (an update of no operation, a prologue alone, is no update)
     except Exception:  # any failure means: not an update either
         return False
-    return True
+
+
+@lru_cache(maxsize=4)
+def _operations(text: str) -> tuple[CompValue, ...]:
+    """Give the operations of the update ``text``, none for an update of none (which the grammar
+    allows: a prologue alone, a comment, nothing).
+
+    :raises ParseException: it is not a well-formed update (or other rdflib exceptions).
+    """
+    algebra = translateUpdate(parseUpdate(text))
+    return tuple(algebra.algebra) if isinstance(algebra, Update) else ()  # rdflib gives [] for none
+
+
+def has_operations(text: str) -> bool:
+    """Give whether the checked update ``text`` has an operation to run."""
+    return bool(_operations(text))
+
+
+def syntax_error(message: str, *, source: str) -> InputError:
+    """Give the error for one of Oxigraph's syntax errors, with the line and column it names."""
+    position = _POSITION.search(message)
+    line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
+    return InputError(f"SPARQL syntax error: {message}", source=source, line=line, column=column)
 
 
 def check_update(text: str, *, source: str) -> str:
@@ -162,7 +187,7 @@ def check_update(text: str, *, source: str) -> str:
     if problem is not None:
         raise InputError(problem.replace("query", "update"), source=source)
     try:
-        algebra = translateUpdate(parseUpdate(text))
+        operations = _operations(text)
     except ParseException as error:
         raise InputError(
             f"SPARQL syntax error: {_reason(error.msg)}", source=source, line=error.lineno, column=error.col
@@ -189,7 +214,7 @@ def check_update(text: str, *, source: str) -> str:
         elif _reserved(node):
             refused.append(f"the reserved graph <{node}>")
 
-    for operation in algebra.algebra:
+    for operation in operations:
         traverse(operation, visitPre=visit)
     # INSERT DATA and DELETE DATA keep their quads in plain dictionaries that the walk does not
     # enter, so the reserved graph names are also looked for in the text, escapes expanded.
@@ -213,8 +238,12 @@ _STRING_IRI_OR_COMMENT = re.compile(
 def ends_with_separator(text: str) -> bool:
     """Give whether an update's last operation is followed by ';' (comments ignored), so that
     another operation can be appended with or without one."""
-    code = _STRING_IRI_OR_COMMENT.sub(lambda m: "" if m.group().startswith("#") else "x", text)
-    return code.rstrip().endswith(";")
+    return _code(text).rstrip().endswith(";")
+
+
+def _code(text: str) -> str:
+    """Give ``text`` without its comments, each string and IRI written as ``x``."""
+    return _STRING_IRI_OR_COMMENT.sub(lambda m: "" if m.group().startswith("#") else "x", text)
 
 
 def written_graphs(text: str) -> frozenset[str | None]:
@@ -230,7 +259,7 @@ def written_graphs(text: str) -> frozenset[str | None]:
         return None if term == "DEFAULT" else str(term)
 
     # CompValue.get gives the key itself for a missing key: parts are read as from a plain dict.
-    for operation in translateUpdate(parseUpdate(text)).algebra:
+    for operation in _operations(text):
         if operation.name in ("Drop", "Clear", "Create"):
             written.add(graph(operation["graphiri"]))
         elif operation.name in ("Add", "Copy"):
@@ -304,9 +333,7 @@ def run(store: pyoxigraph.Store, text: str, *, source: str, lists: tuple[str, ..
         assert tsv is not None  # given no file to write to, it gives the bytes
         return select_from_tsv(tsv, lists=lists)
     except SyntaxError as error:
-        position = _POSITION.search(str(error))
-        line, column = (int(position.group(1)), int(position.group(2))) if position else (None, None)
-        raise InputError(f"SPARQL syntax error: {error}", source=source, line=line, column=column) from None
+        raise syntax_error(str(error), source=source) from None
     except (OSError, RuntimeError, ValueError) as error:
         raise InputError(f"SPARQL evaluation failed: {error}", source=source) from None
 

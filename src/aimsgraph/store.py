@@ -29,7 +29,7 @@ import pyoxigraph
 
 from aimsgraph import history, load, sparql
 from aimsgraph.errors import UsageError
-from aimsgraph.query_worker import run_query
+from aimsgraph.query_worker import run_query, visible_graphs
 
 RESERVED_PREFIX = "urn:aimsgraph:graph:"  # aimsgraph's own graphs: catalogue, staging, history, versions
 KNOWLEDGE_GRAPH = RESERVED_PREFIX + "knowledge"
@@ -81,7 +81,7 @@ class GraphStore(Protocol):
         """Give the organisation's named graphs."""
 
     def graph_quads(self, graph: str | None) -> list[pyoxigraph.Quad]:
-        """Give one graph's triples (the default graph for None)."""
+        """Give one graph's triples (for None, the default graph a query sees)."""
 
     def data(self) -> load.LoadedData:
         """Give all the organisation's data, merged."""
@@ -192,7 +192,9 @@ class EmbeddedStore:
             self._store.extend(staged)
             # One update, so one transaction: the old graph is replaced by the staged one, the
             # content is kept as a version, and the change is logged, all in one step or not at all.
-            text = f"MOVE SILENT GRAPH <{staging.value}> TO GRAPH <{graph}>"
+            # MOVE from a graph that holds nothing drops the target: CREATE keeps it, empty (a PUT
+            # of no triples makes an empty graph, as the Graph Store Protocol reads).
+            text = f"MOVE SILENT GRAPH <{staging.value}> TO GRAPH <{graph}> ;\nCREATE SILENT GRAPH <{graph}>"
             record = None
             if actor is not None:
                 # Hashed as stored: Oxigraph writes typed literals in canonical form ("01" as "1").
@@ -236,6 +238,8 @@ class EmbeddedStore:
 
         :raises SyntaxError, OSError, ValueError, RuntimeError: as Oxigraph does; nothing is changed then.
         """
+        if not sparql.has_operations(text):
+            return  # nothing to run (a prologue, a comment): nothing changes, nothing is logged
         with self._lock:
             record = history.new_record(self._last, actor=actor, operation="update", update_text=text)
             # The log entry joins the user's operations, after a ';' unless the text ends with one
@@ -286,9 +290,16 @@ class EmbeddedStore:
         return bool(self._store.contains_named_graph(pyoxigraph.NamedNode(checked_graph(graph))))
 
     def graph_quads(self, graph: str | None) -> list[pyoxigraph.Quad]:
-        """Give the triples of one named graph, or of the default graph when ``graph`` is None."""
-        name = pyoxigraph.DefaultGraph() if graph is None else pyoxigraph.NamedNode(checked_graph(graph))
-        return list(self._store.quads_for_pattern(None, None, None, name))
+        """Give the triples of one named graph, or, when ``graph`` is None, of the default graph
+        as a query sees it: the union of the organisation's graphs, the catalogues and the store's
+        own default graph, each triple once."""
+        if graph is not None:
+            return list(self._store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(checked_graph(graph))))
+        union: dict[pyoxigraph.Triple, None] = {}
+        for name in visible_graphs(self._store)[0]:
+            union.update(dict.fromkeys(q.triple for q in self._store.quads_for_pattern(None, None, None, name)))
+        default = pyoxigraph.DefaultGraph()
+        return [pyoxigraph.Quad(t.subject, t.predicate, t.object, default) for t in union]
 
     def data(self) -> load.LoadedData:
         """Give all the organisation's data (every graph but aimsgraph's own), merged, for validation."""

@@ -66,6 +66,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app.add_exception_handler(AimsgraphError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)
 
     @app.get(
         "/",
@@ -103,6 +104,8 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> Respon
         for route in routes:
             if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
                 methods |= route.methods or set()
+        if "GET" in methods:
+            methods.add("HEAD")  # see HeadAsGet
         response.headers["Allow"] = ", ".join(sorted(methods))
     return response
 
@@ -161,3 +164,25 @@ async def _too_large(send: Send, limit: int) -> None:
 
 async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class HeadAsGet:
+    """Answer HEAD as the same request by GET, without its body (RFC 9110, 9.3.2; the Graph Store
+    Protocol, 5.5): FastAPI gives a route declared for GET no HEAD of its own."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # a part of the body: not sent
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)  # the headers as GET's, Content-Length included
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

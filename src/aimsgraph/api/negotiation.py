@@ -79,14 +79,21 @@ def choose(accept: str | None, offered: list[str]) -> str | None:
     best: tuple[float, int, int] | None = None
     chosen = None
     for position, media in enumerate(offered):
-        for candidate in ranges:
-            if candidate.quality <= 0 or not _matches(candidate.type, media):
-                continue
-            specificity = 2 if candidate.type == media else 1 if candidate.type.endswith("/*") else 0
-            key = (candidate.quality, specificity, -position)
-            if best is None or key > best:
-                best, chosen = key, media
+        # A type's quality is that of the most specific range that matches it (RFC 9110, 12.5.1):
+        # "text/csv;q=0, */*" refuses CSV and takes anything else. Of equal qualities, a type
+        # named outright beats one a wildcard lets in, then the order offered decides.
+        matching = [r for r in ranges if _matches(r.type, media)]
+        if not matching:
+            continue
+        specific = max(matching, key=lambda r: (_specificity(r.type), -r.order))
+        key = (specific.quality, _specificity(specific.type), -position)
+        if specific.quality > 0 and (best is None or key > best):
+            best, chosen = key, media
     return chosen
+
+
+def _specificity(pattern: str) -> int:
+    return 0 if pattern == "*/*" else 1 if pattern.endswith("/*") else 2
 
 
 def _matches(pattern: str, media: str) -> bool:

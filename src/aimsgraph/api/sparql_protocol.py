@@ -55,6 +55,9 @@ def query_by_get(
     named_graph_uri: Annotated[list[str] | None, Query(alias="named-graph-uri")] = None,
 ) -> Response:
     """Run a query given in the URL, or describe the service when no query is given."""
+    params = _url_params(request)  # (FastAPI's reading of them would replace bytes that are not UTF-8)
+    if "update" in params:
+        raise HTTPException(status_code=400, detail="an update is sent by POST to /update, never by GET")
     if query is None:
         body = _SERVICE_DESCRIPTION.format(endpoint=str(request.url_for("query_by_get")))
         return Response(body, media_type="text/turtle")
@@ -96,7 +99,7 @@ async def update(request: Request) -> Response:
     try:
         await run_in_threadpool(lambda: store.update(text, actor=actor(request)))  # one transaction
     except SyntaxError as error:
-        raise InputError(f"SPARQL syntax error: {error}", source="update") from None
+        raise sparql.syntax_error(str(error), source="update") from None
     except (OSError, ValueError, RuntimeError) as error:
         raise InputError(f"the update failed and changed nothing: {error}", source="update") from None
     request.app.state.generation += 1
@@ -108,12 +111,41 @@ async def _operation(request: Request, direct_type: str, field: str) -> tuple[st
     URL) or as a form (``field``, parameters in the form), and the request's protocol parameters."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await _utf8_body(request)
+    in_url = _url_params(request)
     if content_type == direct_type:
-        return body, parse_qs(request.url.query)
+        if field in in_url:  # the protocol allows one query (or update) per request, not two
+            raise HTTPException(status_code=400, detail=f"the {field} is the body: give no '{field}' in the URL too")
+        return body, in_url
     if content_type == "application/x-www-form-urlencoded":
-        fields = parse_qs(body)
+        # A form carries every protocol parameter (SPARQL 1.1 Protocol, 2.1.2 and 2.2.1): one in
+        # the URL would be ignored, and a dataset or query other than the one asked for run.
+        stray = sorted(in_url.keys() & {field, *_DATASET_PARAMETERS})
+        if stray:
+            names = ", ".join(stray)
+            raise HTTPException(status_code=400, detail=f"with a form, send {names} in the form, not the URL")
+        fields = _form(body)
         return _single(fields, field), fields
     raise HTTPException(status_code=415, detail=f"send {direct_type} or application/x-www-form-urlencoded")
+
+
+_DATASET_PARAMETERS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")
+
+
+def _url_params(request: Request) -> dict[str, list[str]]:
+    """Give the parameters of the request's URL, refusing one that is not UTF-8."""
+    try:
+        return _form(request.scope.get("query_string", b"").decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HTTPException(status_code=400, detail="the URL is not UTF-8") from None
+
+
+def _form(text: str) -> dict[str, list[str]]:
+    """Give URL-encoded parameters, blank ones kept; their percent-escapes must be UTF-8 (the
+    protocol's encoding), which is refused rather than read with replacement characters."""
+    try:
+        return parse_qs(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise HTTPException(status_code=400, detail="a parameter is not UTF-8 once its %-escapes are read") from None
 
 
 async def _utf8_body(request: Request) -> str:
