@@ -103,6 +103,22 @@ def test_a_missing_value_is_an_error_not_a_blank() -> None:
         environment.get_template("index.html.j2").render(as_of="2026-11-26")
 
 
+def test_two_ai_systems_whose_names_read_the_same_each_have_a_page(tmp_path: Path) -> None:
+    twin = tmp_path / "twin.ttl"
+    twin.write_text(
+        "@prefix aims: <https://w3id.org/aimsgraph/ns#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        '<https://other.example/aims/Sys_Cash_Forecaster> a aims:AISystem ; rdfs:label "Twin" .\n',
+        encoding="utf-8",
+    )
+    data = load.load(load.collect([str(EXAMPLES / "kestrel"), str(twin)]))
+    built = {page.name: page.body for page in report.build(data, as_of=EXAMPLE_AS_OF)}
+    system_pages = [name for name in built if name.startswith("system-")]
+    assert len(system_pages) == 9  # the example's eight and the twin, none written over another
+    listed = re.findall(r'href="(system-[^"]+\.html)"', str(built["systems.html"]))
+    assert sorted(listed) == sorted(system_pages)
+    assert sum("<h1>Twin" in str(built[name]) or ">Twin<" in str(built[name]) for name in system_pages) == 1
+
+
 def test_cli_writes_the_pages(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["report", str(EXAMPLES / "kestrel"), "--as-of", "2026-11-26", "--out", str(tmp_path)]

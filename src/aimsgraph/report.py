@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -101,7 +102,7 @@ def build(
     upcoming = _rows(store, "evidence-expiry", as_of, horizon=as_of + dt.timedelta(days=TIMELINE_DAYS))
     environment = templates(compact)
     plan = remediation.plan(store, gap_report.validation.findings)
-    systems = [_system(row, gap_report, rows, plan) for row in rows["ai-system-scorecard"]]
+    systems = _own_pages([_system(row, gap_report, rows, plan) for row in rows["ai-system-scorecard"]])
     context: dict[str, Any] = {
         "report": gap_report,
         "readiness": gap_report.readiness,
@@ -228,6 +229,17 @@ def _system(
         "controls": [c for c in rows["control-evidence"] if _names(c["systems"], iri)],
         "findings": [_finding(f, plan) for f in gap_report.validation.findings if f.ai_system == iri],
     }
+
+
+def _own_pages(systems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each AI system a page of its own: systems whose names make the same slug (sys_a and
+    Sys-A, or one name in two namespaces) each have a short hash of their IRI added to it."""
+    shared = Counter(system["slug"] for system in systems)
+    iris_of = {slug: {s["iri"] for s in systems if s["slug"] == slug} for slug, n in shared.items() if n > 1}
+    for system in systems:
+        if len(iris_of.get(system["slug"], ())) > 1:  # (one system in two rows keeps its slug)
+            system["slug"] += "-" + hashlib.sha256(system["iri"].encode("utf-8")).hexdigest()[:8]
+    return systems
 
 
 def _names(cell: Term | None, iri: str) -> bool:
