@@ -189,6 +189,19 @@ def test_a_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     assert "not an aimsgraph baseline" in result.stderr
 
 
+def test_a_usage_error_leaves_an_existing_baseline_as_it_was(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text("kept", encoding="utf-8")
+    runner = CliRunner()
+    bad_output = runner.invoke(app, ["validate", KESTREL, "--create-baseline", str(baseline), "--output", "xml=x"])
+    assert bad_output.exit_code == 2 and "unknown format 'xml'" in bad_output.stderr
+    both = runner.invoke(
+        app, ["validate", KESTREL, "--create-baseline", str(baseline), "--baseline", str(tmp_path / "none.json")]
+    )
+    assert both.exit_code == 2 and "not both" in both.stderr
+    assert baseline.read_text(encoding="utf-8") == "kept"
+
+
 def test_a_waiver_suppresses_its_finding_until_it_expires(tmp_path: Path) -> None:
     waivers = tmp_path / "waivers.ttl"
     waivers.write_text(WAIVERS)

@@ -155,6 +155,11 @@ def validate(
     def run() -> int:
         settings = Settings.from_environment(given={"fail_on": fail_on, "inference": inference, "engine": engine})
         threshold = settings.fail_on
+        # Every option is checked before anything is written: a usage error must not come after
+        # a baseline has been replaced.
+        outputs = _outputs(output)
+        if baseline is not None and create_baseline is not None:
+            raise UsageError("give --baseline or --create-baseline, not both (a new baseline accepts every finding)")
         with support.progress_shown() as progress:
             report = validate_aims(
                 paths,
@@ -177,7 +182,7 @@ def validate(
         accepted = create_baseline if create_baseline is not None else baseline
         if accepted is not None:
             report = baseline_file.apply(report, accepted)
-        for target_format, path in _outputs(output):
+        for target_format, path in outputs:
             try:
                 Path(path).write_text(_RENDERERS[target_format](report, fail_on=threshold), encoding="utf-8")
             except OSError as error:
