@@ -122,6 +122,10 @@ def test_unknown_extension_needs_input_format(tmp_path: Path) -> None:
     data.write_text((INPUTS / "small.ttl").read_text())
     assert "cannot tell the RDF format" in run("validate", str(data))[2]
     assert run("validate", str(data), *AS_OF, "--input-format", "turtle")[0] == 1
+    # the format is for files whose extension names none: a .ttl beside it is still read as Turtle
+    both = run("validate", str(data), SMALL, *AS_OF, "--input-format", "ntriples", "--format", "json")
+    assert both[0] == 2 and "aims.data" in both[2]  # the .data file, read as N-Triples, fails
+    assert run("validate", SMALL, *AS_OF, "--input-format", "ntriples")[0] == 1  # the .ttl stays Turtle
 
 
 def test_environment_sets_defaults_and_flags_override(monkeypatch: pytest.MonkeyPatch) -> None:

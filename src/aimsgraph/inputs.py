@@ -56,12 +56,14 @@ def rdf_files(paths: Sequence[str], *, input_format: RdfFormat | None = None) ->
         if not path.exists():
             raise UsageError(f"{raw}: no such file or directory")
         if path.is_dir():
-            files = [(file, input_format or RdfFormat.from_path(file)) for file in _walk(path)]
+            # a directory gives the files whose extension names a format: --input-format, for
+            # files whose extension names none, does not make other files in it RDF
+            files = [(file, RdfFormat.from_path(file)) for file in _walk(path)]
             if not files:
                 raise UsageError(f"{raw}: directory holds no RDF file (.ttl, .trig, .nt, .nq, .jsonld, .rdf, .owl)")
             found.extend((file, file_format) for file, file_format in files if file_format is not None)
         else:
-            file_format = input_format or RdfFormat.from_path(path)
+            file_format = RdfFormat.from_path(path) or input_format  # a known extension decides
             if file_format is None:
                 raise UsageError(f"{raw}: cannot tell the RDF format from the extension; use --input-format")
             found.append((path, file_format))
