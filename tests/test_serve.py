@@ -4,6 +4,7 @@ data written over HTTP survives a restart."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -15,7 +16,9 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
+from typer.testing import CliRunner
 
+from aimsgraph.cli import app
 from tests.conftest import EXAMPLES
 from tests.servers import running
 
@@ -102,3 +105,21 @@ def test_standard_sparql_clients_work_unchanged(tmp_path: Path) -> None:
         assert [str(row[0]) for row in remote.query(query)] == expected  # type: ignore[index]
         ask = remote.query("ASK { ?s a <https://w3id.org/aimsgraph/ns#ManagementSystem> }")
         assert ask.askAnswer is True
+
+
+def test_serve_and_load_refuse_what_cannot_work_in_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out_of_range = runner.invoke(app, ["serve", "--port", "70000", "--data-dir", str(tmp_path / "s")])
+    assert out_of_range.exit_code == 2 and "from 0 to 65535" in out_of_range.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        in_use = runner.invoke(app, ["serve", "--port", str(port), "--data-dir", str(tmp_path / "s")])
+    assert in_use.exit_code == 2 and f"127.0.0.1:{port}: cannot listen there" in in_use.stderr
+    assert "serving" not in in_use.stdout  # nothing said to be served
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    not_a_directory = runner.invoke(app, ["load", str(EXAMPLES / "kestrel"), "--data-dir", str(a_file)])
+    assert not_a_directory.exit_code == 2 and "cannot keep the store there" in not_a_directory.stderr
+    assert not_a_directory.exception is None or isinstance(not_a_directory.exception, SystemExit)

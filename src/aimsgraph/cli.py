@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 import getpass
 import json
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -352,12 +353,15 @@ def serve(
 
         given = {"host": host, "port": port, "data_dir": data_dir, "store_url": store_url}
         settings = Settings.from_environment(given=given)
+        address, listen_port = settings.host, settings.port
+        # Bound here, so that a port in use or out of range is a usage error before anything starts.
+        listening = _listening_socket(address, listen_port)
         store = _open_store(settings.data_dir, settings.store_url)
         application = create_app(settings, store)
-        address, listen_port = settings.host, settings.port
         where = settings.store_url or settings.data_dir
-        typer.echo(f"aimsgraph serving {where} at http://{address}:{listen_port}/ (docs at /docs)")
-        uvicorn.run(application, host=address, port=listen_port, log_level="warning")
+        shown = f"[{address}]" if ":" in address else address  # an IPv6 address, bracketed in a URL
+        typer.echo(f"aimsgraph serving {where} at http://{shown}:{listen_port}/ (docs at /docs)")
+        uvicorn.Server(uvicorn.Config(application, log_level="warning")).run(sockets=[listening])
         return EXIT_OK
 
     support.exit_with(run)
@@ -408,6 +412,27 @@ def history(
     support.exit_with(run)
 
 
+def _listening_socket(address: str, port: int) -> socket.socket:
+    """Give a socket bound to ``address``:``port`` for the service to listen on.
+
+    :raises UsageError: the port is out of range, or the address cannot be listened on (in use).
+    """
+    if not 0 <= port <= 65535:
+        raise UsageError(f"port {port}: a port is a number from 0 to 65535")
+    try:
+        family, kind, protocol, _, where = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
+        listening = socket.socket(family, kind, protocol)
+    except OSError as error:
+        raise UsageError(f"{address}: cannot listen there: {error.strerror}") from None
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        listening.bind(where)
+    except OSError as error:
+        listening.close()
+        raise UsageError(f"{address}:{port}: cannot listen there: {error.strerror}") from None
+    return listening
+
+
 def _open_store(directory: Path, store_url: str | None) -> GraphStore:
     if store_url:
         settings = Settings.from_environment()
@@ -415,7 +440,10 @@ def _open_store(directory: Path, store_url: str | None) -> GraphStore:
             store_url, query=settings.query_url, update=settings.update_url, graph_store=settings.graph_store_url
         )
         return RemoteStore(endpoints, bundled_knowledge_quads(), timeout=settings.query_timeout)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file of that name, a directory that may not be written
+        raise UsageError(f"{directory}: cannot keep the store there: {error.strerror}") from None
     return EmbeddedStore(directory, bundled_knowledge_quads())
 
 
