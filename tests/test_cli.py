@@ -170,3 +170,21 @@ def test_user_shapes_that_would_reach_the_network_are_refused() -> None:
     code, _, err = run("validate", SMALL, "--shapes", str(INPUTS / "service-target-shapes.ttl"))
     assert code == 2
     assert "SERVICE" in err and "refused" in err
+
+
+def test_a_byte_order_mark_is_skipped_and_lines_stay_true(tmp_path: Path) -> None:
+    plain = (INPUTS / "small.ttl").read_bytes()
+    marked = tmp_path / "small.ttl"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain)
+    _, without, _ = run("validate", SMALL, *AS_OF, "--format", "json")
+    code, with_mark, err = run("validate", str(marked), *AS_OF, "--format", "json")
+    assert code == 1, err
+
+    def lines(document: str) -> list[tuple[str, object]]:
+        found = json.loads(document)["findings"]
+        return [(f["rule"], f["location"] and (f["location"]["line"], f["location"]["property_line"])) for f in found]
+
+    assert lines(with_mark) == lines(without) and any(line for _, line in lines(without))
+    query = tmp_path / "q.rq"
+    query.write_bytes(b"\xef\xbb\xbfSELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n")
+    assert run("query", str(query), str(marked), "--format", "csv")[0] == 0

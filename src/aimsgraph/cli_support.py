@@ -77,7 +77,7 @@ def query_and_paths(name: str | None, arguments: list[str]) -> tuple[library.Que
         if file.suffix != ".rq":
             raise UsageError(f"{arguments[0]}: give a query file ending in .rq first, or --name ID")
         try:
-            text = file.read_bytes().decode("utf-8")
+            text = file.read_bytes().decode("utf-8-sig")  # a byte-order mark first is skipped
         except OSError as error:
             raise UsageError(f"{arguments[0]}: cannot read: {error.strerror}") from None
         except UnicodeDecodeError:

@@ -24,6 +24,15 @@ class SourceFile:
     rdf_format: RdfFormat
     base_iri: str
 
+    def __post_init__(self) -> None:
+        # A UTF-8 byte-order mark, which some editors write first, is no part of the text:
+        # Oxigraph's Turtle and N-Triples parsers would read it as a character, and fail.
+        if self.content.startswith(UTF8_BOM):
+            object.__setattr__(self, "content", self.content[len(UTF8_BOM) :])
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
 
 def collect(paths: Sequence[str], *, input_format: RdfFormat | None = None) -> list[SourceFile]:
     """Give the RDF inputs named by ``paths``: files, directories searched recursively, or ``-``.
