@@ -3,13 +3,15 @@ written in a SPARQL result format are read back as they were by a SPARQL client.
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import pyoxigraph
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aimsgraph import results_tsv, sparql
-from aimsgraph.errors import InputError
+from aimsgraph.errors import InputError, UsageError
 from aimsgraph.model import Term, TermKind
 from aimsgraph.render import results as results_render
 
@@ -95,8 +97,15 @@ def test_each_result_format_written_is_read_back_by_a_sparql_client(table: list[
     result = sparql.SelectResult(
         ("a", "b", "c"), tuple(tuple(None if t is None else sparql._ox(t) for t in row) for row in table)
     )
+    unwritable_in_xml = any(t is not None and results_render.NOT_IN_XML.search(t.value) for r in result.rows for t in r)
     for name in ("JSON", "XML", "TSV"):
+        if name == "XML" and unwritable_in_xml:  # refused, never written as a document no parser reads
+            with pytest.raises(UsageError, match=r"XML 1\.0 cannot carry"):
+                results_render.standard(result, results_render.ResultFormat.XML)
+            continue
         written = results_render.standard(result, results_render.ResultFormat[name]).encode()
+        if name == "XML":  # a second reader, the strictest at hand
+            ElementTree.fromstring(written)
         solutions = pyoxigraph.parse_query_results(written, format=getattr(pyoxigraph.QueryResultsFormat, name))
         assert isinstance(solutions, pyoxigraph.QuerySolutions)
         assert [variable.value for variable in solutions.variables] == ["a", "b", "c"]

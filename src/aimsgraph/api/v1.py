@@ -14,6 +14,7 @@ from aimsgraph import report as html_report
 from aimsgraph.api.auth import require_read
 from aimsgraph.api.documented import ERRORS, AsOf, content
 from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
+from aimsgraph.errors import UsageError
 from aimsgraph.frameworks import ISO_42001
 from aimsgraph.gaps import GapReport
 from aimsgraph.model import FailOn, ValidationReport
@@ -111,7 +112,11 @@ def run_query(request: Request, query_id: str) -> Response:
         result = sparql.select_from_tsv(tsv, lists=definition.lists)
     except ValueError as error:
         raise HTTPException(status_code=502, detail=f"the store's answer cannot be read: {error}") from None
-    return Response(results_render.standard(result, results_render.ResultFormat[SOLUTIONS[media]]), media_type=media)
+    try:
+        body = results_render.standard(result, results_render.ResultFormat[SOLUTIONS[media]])
+    except UsageError as error:  # a character XML cannot carry
+        raise HTTPException(status_code=406, detail=str(error)) from None
+    return Response(body, media_type=media)
 
 
 @router.get(

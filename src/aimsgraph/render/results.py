@@ -7,6 +7,7 @@ import csv
 import enum
 import io
 import json
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
@@ -171,7 +172,17 @@ def _xml_term(term: Term) -> str:
 _XML_WHITESPACE = {"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
 
 
+# What XML 1.0 cannot hold at all, even as a reference: most C0 controls, U+FFFE and U+FFFF.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml_text(value: str) -> str:
+    unwritable = NOT_IN_XML.search(value)
+    if unwritable:
+        # Written as is, it would make a document no XML parser reads: refused, with the way out.
+        raise UsageError(
+            f"a literal holds U+{ord(unwritable.group()):04X}, which XML 1.0 cannot carry: ask for JSON, CSV or TSV"
+        )
     text = escape(value, _XML_WHITESPACE)
     lead = len(text) - len(text.lstrip(" "))
     rest = text[lead:]
