@@ -103,6 +103,40 @@ def test_sarif_rules_name_their_clauses_and_results_have_fingerprints(outputs: d
     assert len(set(fingerprints)) == len(fingerprints) == EXAMPLE_FINDINGS
 
 
+def test_sarif_names_each_requirement_under_its_own_framework(outputs: dict[str, Path]) -> None:
+    rules = json.loads(outputs["sarif"].read_text())["runs"][0]["tool"]["driver"]["rules"]
+    gdpr = [rule for rule in rules if any(n.startswith("GDPR ") for n in rule["properties"]["requirements"])]
+    assert gdpr, "the example has findings of GDPR rules"
+    for rule in gdpr:
+        assert "GDPR (EU) 2016/679: GDPR Art." in rule["help"]["text"], rule["help"]["text"]
+        assert "ISO/IEC 42001: GDPR" not in rule["help"]["text"] and "gdpr" in rule["properties"]["tags"]
+
+
+def test_sarif_locations_are_uri_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "sp ace#1"
+    folder.mkdir()
+    (folder / "soa.ttl").write_bytes((EXAMPLES / "kestrel" / "soa.ttl").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    relative = CliRunner().invoke(app, ["validate", "sp ace#1", *AS_OF, "--format", "sarif"])
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(relative.stdout)["runs"][0]["results"]
+        if "locations" in r
+    }
+    assert uris == {"sp%20ace%231/soa.ttl"}
+    absolute = CliRunner().invoke(app, ["validate", str(folder), *AS_OF, "--format", "sarif"])
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(absolute.stdout)["runs"][0]["results"]
+        if "locations" in r
+    }
+    assert uris == {(folder / "soa.ttl").as_uri()}
+    stdin = CliRunner().invoke(
+        app, ["validate", "-", *AS_OF, "--format", "sarif"], input=(folder / "soa.ttl").read_text()
+    )
+    assert all("locations" not in r for r in json.loads(stdin.stdout)["runs"][0]["results"])
+
+
 def test_fingerprints_are_stable_across_runs() -> None:
     first = [f.fingerprint for f in validate([KESTREL], as_of=EXAMPLE_AS_OF).findings]
     second = [f.fingerprint for f in validate([KESTREL], as_of=EXAMPLE_AS_OF).findings]

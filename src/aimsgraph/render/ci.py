@@ -4,7 +4,10 @@ summary, and Turtle (a SHACL validation report). One short function per format."
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -59,15 +62,36 @@ def _sarif_log(report: ValidationReport, fail_on: FailOn, keep: int) -> str:
 
 
 def _sarif_rule(finding: Finding) -> dict[str, Any]:
-    clauses = ", ".join(f"{r.notation} {r.title}" for r in finding.requirements)
+    # A rule may enforce requirements of several frameworks (an ISO clause and a GDPR article):
+    # each is named under its own framework.
+    by_framework: dict[str, list[str]] = {}
+    for requirement in finding.requirements:
+        by_framework.setdefault(requirement.framework, []).append(f"{requirement.notation} {requirement.title}")
+    enforced = "; ".join(f"{framework}: {', '.join(items)}" for framework, items in by_framework.items())
+    tags = ["aims", *(_tag(framework) for framework in by_framework)]
     return {
         "id": finding.rule,
         "name": finding.rule,
         "shortDescription": {"text": finding.rule_title or finding.rule},
-        "help": {"text": f"{finding.remediation} (ISO/IEC 42001: {clauses})" if clauses else finding.remediation},
+        "help": {"text": f"{finding.remediation} ({enforced})" if enforced else finding.remediation},
         "helpUri": HELP_URI + finding.rule,
-        "properties": {"requirements": [r.notation for r in finding.requirements], "tags": ["aims", "iso42001"]},
+        "properties": {"requirements": [r.notation for r in finding.requirements], "tags": tags},
     }
+
+
+def _tag(framework: str) -> str:
+    """Give a framework's name as a tag: "GDPR (EU) 2016/679" as gdpr, "ISO/IEC 42001:2023" as iso-iec-42001."""
+    return re.sub(r"[^a-z0-9]+", "-", re.split(r"[:(]", framework)[0].lower()).strip("-")
+
+
+def _artifact_uri(file: str) -> str | None:
+    """Give a source file as SARIF wants it, a URI reference: a relative path percent-encoded (to
+    the working directory, as code scanning reads it), an absolute one as a file: URI; standard
+    input has none."""
+    if file.startswith("<"):  # <stdin>, or a graph uploaded to the service
+        return None
+    path = PurePath(file)
+    return Path(file).as_uri() if path.is_absolute() else quote(path.as_posix())
 
 
 def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
@@ -86,11 +110,12 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
     }
     if finding.suppressed:
         result["suppressions"] = [{"kind": "external", "justification": f"accepted in the {finding.suppressed}"}]
-    if finding.location is not None:
+    uri = _artifact_uri(finding.location.file) if finding.location is not None else None
+    if finding.location is not None and uri is not None:
         result["locations"] = [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": finding.location.file},
+                    "artifactLocation": {"uri": uri},
                     "region": {"startLine": finding.location.best_line},
                 }
             }
