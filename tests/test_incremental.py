@@ -323,6 +323,34 @@ def test_watch_prints_what_a_change_raised_and_resolved_and_stops_on_ctrl_c(tmp_
         watcher.kill()
 
 
+def test_watch_started_on_a_broken_file_keeps_watching_until_it_is_fixed(tmp_path: Path) -> None:
+    data = tmp_path / "kestrel"
+    shutil.copytree(EXAMPLE, data)
+    risks = data / "risks.ttl"
+    original = risks.read_text(encoding="utf-8")
+    risks.write_text("not turtle ;;\n", encoding="utf-8")
+    command = [str(Path(sys.executable).parent / "aimsgraph"), "watch", str(data), "--as-of", "2026-11-26"]
+    watcher = subprocess.Popen(
+        [*command, "--interval", "0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "CI": "true"},
+    )
+    try:
+        assert watcher.stdout is not None
+        output = _lines(watcher.stdout)
+        started = _read_until(output, "Watching")
+        assert "risks.ttl:1" in started and "7 file(s) validated" in started  # the others, without it
+        risks.write_text(original, encoding="utf-8")
+        taken = _read_until(output, "Result:")
+        assert "risks.ttl" in taken
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=30) == 0
+    finally:
+        watcher.kill()
+
+
 def test_a_statement_two_files_make_stays_until_both_drop_it() -> None:
     session, files = _session_on_example()
     systems = files["systems.ttl"]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from aimsgraph import cli_support as support
 from aimsgraph.errors import InputError, UsageError
 from aimsgraph.formats import RdfFormat
-from aimsgraph.model import FailOn
+from aimsgraph.model import FailOn, ValidationReport
 from aimsgraph.render import text as text_render
 from aimsgraph.settings import Settings
+
+if TYPE_CHECKING:  # imported when run: see watch()
+    from aimsgraph.incremental import Session, Watched
 
 
 def watch(
@@ -39,8 +42,7 @@ def watch(
         files = Watched(paths, RdfFormat.from_name(input_format) if input_format else None)
         session = Session(support.as_of_date(as_of), inference=settings.inference, shapes=shapes, extensions=extensions)
         started = time.perf_counter()
-        with support.progress_shown() as progress:
-            report = session.open(files.sources(), progress)
+        report = _opened(session, files)
         took = (time.perf_counter() - started) * 1000
         typer.echo(
             f"{len(report.sources)} file(s) validated in {took:.0f} ms. {text_render.summary(report, FailOn.VIOLATION)}"
@@ -78,3 +80,23 @@ def watch(
             return 0
 
     support.exit_with(run)
+
+
+def _opened(session: Session, files: Watched) -> ValidationReport:
+    """Validate every watched file in full; one that does not parse is reported and left out, as
+    one that breaks later is, until it is saved again (so that a fix is then picked up).
+
+    :raises InputError: something other than one of the files is not well-formed (shapes).
+    """
+    sources = files.sources()
+    while True:
+        try:
+            with support.progress_shown() as progress:
+                return session.open(sources, progress)
+        except InputError as error:
+            remaining = [source for source in sources if source.name != error.source]
+            if len(remaining) == len(sources):  # not one of the files: nothing to leave out
+                raise
+            typer.echo(f"aimsgraph: error: {error}", err=True)
+            files.refused(error.source)
+            sources = remaining
