@@ -334,6 +334,7 @@ def test_a_carriage_return_cannot_smuggle_service_over_http(client: TestClient) 
     response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
     assert response.status_code == 400
     assert "SERVICE" in response.json()["detail"]
+    assert "allow-service" not in response.json()["detail"]  # a flag of the command line, not of the service
 
 
 def test_a_runaway_query_is_stopped_and_the_service_goes_on(tmp_path: Path) -> None:

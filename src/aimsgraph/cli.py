@@ -266,7 +266,10 @@ def query(
 
     def run() -> int:
         definition, paths = support.query_and_paths(name, arguments)
-        checked = sparql.check(definition.text, source=definition.source, allow_service=allow_service)
+        allowing = "--allow-service allows it"
+        checked = sparql.check(
+            definition.text, source=definition.source, allow_service=allow_service, how_to_allow=allowing
+        )
         values = library.bind_values(definition, library.parse_assignments(param), today=dt.date.today())
         sources = load.collect(paths, input_format=RdfFormat.from_name(input_format) if input_format else None)
         store = pyoxigraph.Store()

@@ -80,8 +80,9 @@ def normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def check(text: str, *, source: str, allow_service: bool = False) -> str:
+def check(text: str, *, source: str, allow_service: bool = False, how_to_allow: str = "") -> str:
     """Check that ``text`` is a SPARQL query that may run here; give the text to run (normalised).
+    ``how_to_allow``: what the refusal of SERVICE tells the user, where they can allow it.
 
     :raises InputError: it is not a well-formed query (with line and column where known).
     :raises UsageError: it calls a remote service and ``allow_service`` is false, or it is an update.
@@ -89,10 +90,8 @@ def check(text: str, *, source: str, allow_service: bool = False) -> str:
     text = normalise(text)
     uses_service = _uses_service(text, source)
     if uses_service and not allow_service:
-        raise UsageError(
-            f"{source}: the query calls a remote SERVICE, which is refused "
-            "(the command line allows it with --allow-service)"
-        )
+        allow = f" ({how_to_allow})" if how_to_allow else ""
+        raise UsageError(f"{source}: the query calls a remote SERVICE, which is refused{allow}")
     return text
 
 
