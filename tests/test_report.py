@@ -119,6 +119,22 @@ def test_two_ai_systems_whose_names_read_the_same_each_have_a_page(tmp_path: Pat
     assert sum("<h1>Twin" in str(built[name]) or ">Twin<" in str(built[name]) for name in system_pages) == 1
 
 
+def test_a_report_written_again_removes_what_it_wrote_before_and_nothing_else(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    report.write(
+        [report.Page("index.html", "a"), report.Page("system-x.html", "x"), report.Page("aims-report.pdf", b"%PDF")],
+        out,
+    )
+    (out / "notes.txt").write_text("the user's own", encoding="utf-8")
+    outside = tmp_path / "keep.html"
+    outside.write_text("outside", encoding="utf-8")
+    with (out / report.MANIFEST).open("a", encoding="utf-8") as manifest:
+        manifest.write("../keep.html\n")  # a manifest tampered with must not reach outside the folder
+    report.write([report.Page("index.html", "b")], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([report.MANIFEST, "index.html", "notes.txt"])
+    assert (out / "index.html").read_text(encoding="utf-8") == "b" and outside.exists()
+
+
 def test_cli_writes_the_pages(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["report", str(EXAMPLES / "kestrel"), "--as-of", "2026-11-26", "--out", str(tmp_path)]

@@ -479,13 +479,7 @@ def report(
             data, as_of=support.as_of_date(as_of), previous=earlier, pdf=pdf, extensions=extensions, engine=engine
         )
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            for file in files:
-                target = out / file.name
-                if isinstance(file.body, bytes):
-                    target.write_bytes(file.body)
-                else:
-                    target.write_text(file.body, encoding="utf-8", newline="")
+            html_report.write(files, out)
         except OSError as error:
             raise UsageError(f"{out}: cannot write the report: {error.strerror}") from None
         pages = sum(file.name.endswith(".html") for file in files)

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import Any
 
 import jinja2
@@ -173,6 +174,34 @@ def build(
         book = environment.get_template("book.html.j2").render(**context, sections=bodies)
         pages.append(Page(PDF_NAME, exports.pdf(book)))
     return pages
+
+
+# In a report's folder, the names of the files the report wrote there: the next report into the
+# same folder removes those it does not write again, and nothing else.
+MANIFEST = ".aimsgraph-report"
+
+
+def write(files: Sequence[Page], out: Path) -> None:
+    """Write the report's ``files`` into the folder ``out``, and remove the files an earlier report
+    wrote there that this one does not (the page of a system gone, a PDF not asked for again);
+    any other file in the folder is left alone.
+
+    :raises OSError: the folder or a file cannot be written.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / MANIFEST
+    earlier = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else set()
+    for file in files:
+        target = out / file.name
+        if isinstance(file.body, bytes):
+            target.write_bytes(file.body)
+        else:
+            target.write_text(file.body, encoding="utf-8", newline="")
+    names = {file.name for file in files}
+    for stale in sorted(earlier - names):
+        if stale and PurePath(stale).name == stale and not stale.startswith("."):  # a name, not a path
+            (out / stale).unlink(missing_ok=True)
+    manifest.write_text("".join(f"{name}\n" for name in sorted(names)), encoding="utf-8")
 
 
 def _page_name(template: str, extra: dict[str, Any]) -> str:
