@@ -189,7 +189,7 @@ def test_cli_runs_a_users_query_file_and_construct_as_turtle(tmp_path: Any) -> N
     [
         (["query", "--name", "no-such-query", KESTREL], "no library query 'no-such-query'"),
         (["query", str(QUERIES / "broken.rq"), KESTREL], "broken.rq:"),
-        (["query", str(QUERIES / "escaped-service.rq"), KESTREL], "SERVICE, which is refused (--allow-service allows it)"),
+        (["query", str(QUERIES / "escaped-service.rq"), KESTREL], "refused (--allow-service allows it)"),
         (["query", "--name", "evidence-expiry", KESTREL, "--param", "horizon"], "expected name=value"),
         (["query", KESTREL], "give a query file ending in .rq first"),
         (["query", "--name", "evidence-expiry"], "Missing argument"),

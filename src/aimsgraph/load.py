@@ -511,6 +511,9 @@ def _problem(error: SyntaxError) -> str:
     prefix = "Parser error at line "
     if message.startswith(prefix) and ": " in message:
         message = message.split(": ", 1)[1]
+    if "LoadDocumentCallback" in message:  # Oxigraph's words for a context it was not let fetch
+        known = ", ".join(jsonld.ALLOWED)
+        message = f"a remote JSON-LD @context is never fetched: write the context in the file, or use {known}"
     return message
 
 
