@@ -233,6 +233,9 @@ def test_a_usage_error_leaves_an_existing_baseline_as_it_was(tmp_path: Path) -> 
         app, ["validate", KESTREL, "--create-baseline", str(baseline), "--baseline", str(tmp_path / "none.json")]
     )
     assert both.exit_code == 2 and "not both" in both.stderr
+    nowhere = f"sarif={tmp_path / 'no-such-folder' / 'x.sarif'}"
+    unwritable = runner.invoke(app, ["validate", KESTREL, "--create-baseline", str(baseline), "--output", nowhere])
+    assert unwritable.exit_code == 2 and "cannot write there" in unwritable.stderr
     assert baseline.read_text(encoding="utf-8") == "kept"
 
 

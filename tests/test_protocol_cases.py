@@ -284,3 +284,40 @@ def test_the_openapi_offers_for_a_graph_only_what_is_sent(client: TestClient) ->
     offered = client.get("/openapi.json").json()["paths"]["/store"]["get"]["responses"]["200"]["content"]
     for media in offered:
         assert client.get("/store", params={"default": ""}, headers={"Accept": media}).status_code == 200, media
+
+
+def test_a_result_xml_cannot_carry_comes_in_the_next_format_the_client_takes(client: TestClient) -> None:
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    bell = f'<https://e.example/sys> a <https://w3id.org/aimsgraph/ns#AISystem> ; {label} "Bell\\u0007 system" .'
+    graph = {"graph": "https://e.example/bell"}
+    assert client.put("/store", params=graph, content=bell, headers=TURTLE).status_code == 201
+    select = {"query": "SELECT ?o WHERE { ?s ?p ?o }"}
+    xml_only = {"Accept": "application/sparql-results+xml"}
+    xml_then_json = {"Accept": "application/sparql-results+xml, application/sparql-results+json;q=0.9"}
+    assert client.get("/sparql", params=select, headers=xml_only).status_code == 406  # never a malformed document
+    fallback = client.get("/sparql", params=select, headers=xml_then_json)
+    assert fallback.status_code == 200 and fallback.headers["content-type"].startswith(
+        "application/sparql-results+json"
+    )
+    assert any("\u0007" in b["o"]["value"] for b in fallback.json()["results"]["bindings"])
+    rdf_xml = client.get("/store", params=graph, headers={"Accept": "application/rdf+xml, text/turtle;q=0.5"})
+    assert rdf_xml.status_code == 200 and rdf_xml.headers["content-type"].startswith("text/turtle")
+    assert client.get("/store", params=graph, headers={"Accept": "application/rdf+xml"}).status_code == 406
+    scorecard = client.get("/v1/queries/ai-system-scorecard", headers=xml_then_json)
+    assert scorecard.status_code == 200 and scorecard.headers["content-type"].startswith(
+        "application/sparql-results+json"
+    )
+    assert client.get("/v1/queries/ai-system-scorecard", headers=xml_only).status_code == 406
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        ("text/csv;Q=0, */*", "application/sparql-results+json"),  # a parameter name in any case
+        ("text/csv;q=2, application/json", "application/json"),  # not a weight: refuses its range
+        ('text/csv;charset="a,b";q=0, */*;q=0.5', "application/sparql-results+json"),  # a quoted comma
+    ],
+)
+def test_accept_weights_are_read_as_rfc_9110_writes_them(client: TestClient, accept: str, chosen: str) -> None:
+    response = client.get("/sparql", params={"query": "SELECT * {}"}, headers={"Accept": accept})
+    assert response.status_code == 200 and response.headers["content-type"].startswith(chosen)

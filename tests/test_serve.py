@@ -118,6 +118,8 @@ def test_serve_and_load_refuse_what_cannot_work_in_one_line(tmp_path: Path) -> N
         in_use = runner.invoke(app, ["serve", "--port", str(port), "--data-dir", str(tmp_path / "s")])
     assert in_use.exit_code == 2 and f"127.0.0.1:{port}: cannot listen there" in in_use.stderr
     assert "serving" not in in_use.stdout  # nothing said to be served
+    unknown = runner.invoke(app, ["serve", "--host", "192.0.2.1", "--data-dir", str(tmp_path / "s")])  # TEST-NET-1
+    assert unknown.exit_code == 2 and "cannot listen there" in unknown.stderr
     a_file = tmp_path / "file"
     a_file.write_text("x")
     not_a_directory = runner.invoke(app, ["load", str(EXAMPLES / "kestrel"), "--data-dir", str(a_file)])

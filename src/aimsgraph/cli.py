@@ -10,7 +10,6 @@ import datetime as dt
 import enum
 import getpass
 import json
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -159,6 +158,8 @@ def validate(
         # Every option is checked before anything is written: a usage error must not come after
         # a baseline has been replaced.
         outputs = _outputs(output)
+        for _, path in outputs:
+            support.can_write(path)
         if baseline is not None and create_baseline is not None:
             raise UsageError("give --baseline or --create-baseline, not both (a new baseline accepts every finding)")
         with support.progress_shown() as progress:
@@ -358,11 +359,12 @@ def serve(
         settings = Settings.from_environment(given=given)
         address, listen_port = settings.host, settings.port
         # Bound here, so that a port in use or out of range is a usage error before anything starts.
-        listening = _listening_socket(address, listen_port)
+        listening = support.listening_socket(address, listen_port)
         store = _open_store(settings.data_dir, settings.store_url)
         application = create_app(settings, store)
         where = settings.store_url or settings.data_dir
         shown = f"[{address}]" if ":" in address else address  # an IPv6 address, bracketed in a URL
+        listen_port = listening.getsockname()[1]  # the one given, or the one chosen for port 0
         typer.echo(f"aimsgraph serving {where} at http://{shown}:{listen_port}/ (docs at /docs)")
         uvicorn.Server(uvicorn.Config(application, log_level="warning")).run(sockets=[listening])
         return EXIT_OK
@@ -413,27 +415,6 @@ def history(
         return EXIT_FINDINGS if problems else EXIT_OK
 
     support.exit_with(run)
-
-
-def _listening_socket(address: str, port: int) -> socket.socket:
-    """Give a socket bound to ``address``:``port`` for the service to listen on.
-
-    :raises UsageError: the port is out of range, or the address cannot be listened on (in use).
-    """
-    if not 0 <= port <= 65535:
-        raise UsageError(f"port {port}: a port is a number from 0 to 65535")
-    try:
-        family, kind, protocol, _, where = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
-        listening = socket.socket(family, kind, protocol)
-    except OSError as error:
-        raise UsageError(f"{address}: cannot listen there: {error.strerror}") from None
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-    try:
-        listening.bind(where)
-    except OSError as error:
-        listening.close()
-        raise UsageError(f"{address}:{port}: cannot listen there: {error.strerror}") from None
-    return listening
 
 
 def _open_store(directory: Path, store_url: str | None) -> GraphStore:

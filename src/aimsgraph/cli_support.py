@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,3 +134,34 @@ def exit_with(action: Callable[[], int]) -> None:
         typer.echo(f"aimsgraph: error: {error}", err=True)
         raise typer.Exit(EXIT_ERROR) from None
     raise typer.Exit(code)
+
+
+def can_write(path: str) -> None:
+    """Check that the file ``path`` can be written, before anything else is.
+
+    :raises UsageError: its folder is missing or not writable, or it is a folder or read-only.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"--output {path}: cannot write there: no folder {folder} that may be written")
+    if target.is_dir() or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"--output {path}: cannot write there: a folder, or read-only")
+
+
+def listening_socket(address: str, port: int) -> socket.socket:
+    """Give a socket bound to ``address``:``port`` for the service to listen on.
+
+    :raises UsageError: the port is out of range, or the address cannot be listened on (in use).
+    """
+    if not 0 <= port <= 65535:
+        raise UsageError(f"port {port}: a port is a number from 0 to 65535")
+    # As uvicorn binds: IPv6 for an address with a colon, else IPv4 ("localhost" is 127.0.0.1).
+    listening = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((address, port))
+    except OSError as error:  # in use, not an address of this machine, a name that does not resolve
+        listening.close()
+        raise UsageError(f"{address}:{port}: cannot listen there: {error.strerror}") from None
+    return listening

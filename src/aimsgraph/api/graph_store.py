@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from aimsgraph import load
 from aimsgraph.api.auth import actor, require_read, require_write
 from aimsgraph.api.documented import ERRORS, content
-from aimsgraph.api.negotiation import GRAPHS, choose, graph_format, upload_format
+from aimsgraph.api.negotiation import GRAPHS, choose, graph_format, not_xml, upload_format, writable
 from aimsgraph.store import GraphStore
 
 router = APIRouter(tags=["Graph Store Protocol"], responses=ERRORS)
@@ -50,11 +50,15 @@ def read_graph(request: Request, graph: GraphParam = None, default: DefaultParam
     target = _target(graph, default)
     if target is not None and not store.has_graph(target):
         raise HTTPException(status_code=404, detail=f"no graph <{target}>")
-    media = choose(request.headers.get("accept"), TRIPLES)
+    accept = request.headers.get("accept")
+    media = choose(accept, TRIPLES)
     if media is None:
         raise HTTPException(status_code=406, detail="a graph is available as Turtle, N-Triples, JSON-LD or RDF/XML")
     triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in store.graph_quads(target)]
     body = pyoxigraph.serialize(triples, format=graph_format(media)) or b""
+    if not writable(body, media):  # in the next format the client takes
+        media = not_xml(accept, TRIPLES)
+        body = pyoxigraph.serialize(triples, format=graph_format(media)) or b""
     return Response(body, media_type=media)
 
 

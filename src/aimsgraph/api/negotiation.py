@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pyoxigraph
+from fastapi import HTTPException
 
 from aimsgraph.formats import RdfFormat
 
@@ -65,16 +67,15 @@ def choose(accept: str | None, offered: list[str]) -> str | None:
     if not accept:
         return offered[0]
     ranges = []
-    for order, part in enumerate(accept.split(",")):
-        pieces = [p.strip() for p in part.split(";")]
+    for order, part in enumerate(_ELEMENT.findall(accept)):
+        pieces = [p.strip() for p in _PARAMETER.findall(part)]
         quality = 1.0
         for parameter in pieces[1:]:
-            if parameter.startswith("q="):
-                try:
-                    quality = float(parameter[2:])
-                except ValueError:
-                    quality = 0.0
-        if pieces[0]:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":  # parameter names are case-insensitive
+                # a weight is 0 to 1 with at most three decimals; one that is not refuses its range
+                quality = float(value) if _QVALUE.fullmatch(value.strip()) else 0.0
+        if pieces and pieces[0]:
             ranges.append(MediaRange(pieces[0].lower(), quality, order))
     best: tuple[float, int, int] | None = None
     chosen = None
@@ -90,6 +91,36 @@ def choose(accept: str | None, offered: list[str]) -> str | None:
         if specific.quality > 0 and (best is None or key > best):
             best, chosen = key, media
     return chosen
+
+
+# The parts of an Accept header, and of each part, split where no quoted string is (a parameter
+# value may hold a quoted comma or semicolon); a weight as RFC 9110 12.4.2 writes it.
+_ELEMENT = re.compile(r'(?:[^,"]|"(?:\\.|[^"\\])*")+')
+_PARAMETER = re.compile(r'(?:[^;"]|"(?:\\.|[^"\\])*")+')
+_QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+# What XML 1.0 cannot hold, in UTF-8: C0 controls but tab, LF and CR, and U+FFFE and U+FFFF.
+_NOT_IN_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+XML_TYPES = frozenset({"application/sparql-results+xml", "application/xml", "application/rdf+xml"})
+
+
+def writable(body: bytes, media: str) -> bool:
+    """Give whether ``body`` may be sent as ``media``: not an XML document holding a character XML
+    1.0 cannot carry (Oxigraph writes one raw, and no XML parser would read the document)."""
+    return media not in XML_TYPES or _NOT_IN_XML.search(body) is None
+
+
+def not_xml(accept: str | None, offered: list[str]) -> str:
+    """Give the type the client prefers of those ``offered`` that are not XML, for a result XML
+    cannot carry (see :func:`writable`).
+
+    :raises HTTPException: 406, the client takes none of them.
+    """
+    media = choose(accept, [m for m in offered if m not in XML_TYPES])
+    if media is None:
+        raise HTTPException(
+            status_code=406, detail="the result holds a character XML 1.0 cannot carry: ask for another format"
+        )
+    return media
 
 
 def _specificity(pattern: str) -> int:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from aimsgraph import sparql
 from aimsgraph.api.auth import actor, require_read, require_write
 from aimsgraph.api.documented import ERRORS, content
-from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose
+from aimsgraph.api.negotiation import GRAPHS, SOLUTIONS, choose, not_xml, writable
 from aimsgraph.errors import InputError
 from aimsgraph.query_pool import QueryPool
 from aimsgraph.store import GraphStore, QueryRequest
@@ -167,19 +167,28 @@ def _answer(request: Request, text: str, default_graphs: list[str], named_graphs
     text = sparql.check(text, source="query")
     # Negotiate before running: an Oxigraph result must be consumed in the thread that made it.
     offered = GRAPHS if sparql.is_graph_query(text, source="query") else SOLUTIONS
-    media = choose(request.headers.get("accept"), list(offered))
+    accept = request.headers.get("accept")
+    media = choose(accept, list(offered))
     if media is None:
         raise HTTPException(status_code=406, detail=f"this result is available as {', '.join(offered)}")
-    work = QueryRequest(
-        text,
-        tuple(default_graphs),
-        tuple(named_graphs),
-        offered is GRAPHS,
-        offered[media],
-        request.app.state.settings.max_rows,
-        sparql.has_dataset_clause(text, source="query"),
-    )
-    pool: QueryPool | None = request.app.state.query_pool
-    if pool is not None:  # in a worker process, under the time limit (see aimsgraph.query_pool)
-        return Response(pool.run(work, generation=request.app.state.generation), media_type=media)
-    return Response(_store(request).answer(work), media_type=media)
+
+    def run(media: str) -> bytes:
+        work = QueryRequest(
+            text,
+            tuple(default_graphs),
+            tuple(named_graphs),
+            offered is GRAPHS,
+            offered[media],
+            request.app.state.settings.max_rows,
+            sparql.has_dataset_clause(text, source="query"),
+        )
+        pool: QueryPool | None = request.app.state.query_pool
+        if pool is not None:  # in a worker process, under the time limit (see aimsgraph.query_pool)
+            return pool.run(work, generation=request.app.state.generation)
+        return _store(request).answer(work)
+
+    body = run(media)
+    if not writable(body, media):  # run again in the next format the client takes, if there is one
+        media = not_xml(accept, list(offered))
+        body = run(media)
+    return Response(body, media_type=media)

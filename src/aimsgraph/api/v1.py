@@ -13,7 +13,7 @@ from aimsgraph import analysis_worker, library, sparql
 from aimsgraph import report as html_report
 from aimsgraph.api.auth import require_read
 from aimsgraph.api.documented import ERRORS, AsOf, content
-from aimsgraph.api.negotiation import SOLUTIONS, choose, upload_format
+from aimsgraph.api.negotiation import SOLUTIONS, choose, not_xml, upload_format
 from aimsgraph.errors import UsageError
 from aimsgraph.frameworks import ISO_42001
 from aimsgraph.gaps import GapReport
@@ -114,8 +114,9 @@ def run_query(request: Request, query_id: str) -> Response:
         raise HTTPException(status_code=502, detail=f"the store's answer cannot be read: {error}") from None
     try:
         body = results_render.standard(result, results_render.ResultFormat[SOLUTIONS[media]])
-    except UsageError as error:  # a character XML cannot carry
-        raise HTTPException(status_code=406, detail=str(error)) from None
+    except UsageError:  # a character XML cannot carry: the next format the client takes
+        media = not_xml(request.headers.get("accept"), list(SOLUTIONS))
+        body = results_render.standard(result, results_render.ResultFormat[SOLUTIONS[media]])
     return Response(body, media_type=media)
 
 

@@ -48,7 +48,7 @@ def render(
             raise UsageError(f"a CONSTRUCT or DESCRIBE result is printed as turtle, not {result_format.value}")
         return _turtle(result)
     if result_format is ResultFormat.TURTLE:
-        raise UsageError("turtle is for CONSTRUCT and DESCRIBE results; use table, json, csv or tsv")
+        raise UsageError("turtle is for CONSTRUCT and DESCRIBE results; use table, json, xml, csv or tsv")
     if isinstance(result, AskResult):
         return _ask(result, result_format)
     if result_format is ResultFormat.TABLE:
@@ -172,8 +172,9 @@ def _xml_term(term: Term) -> str:
 _XML_WHITESPACE = {"\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
 
 
-# What XML 1.0 cannot hold at all, even as a reference: most C0 controls, U+FFFE and U+FFFF.
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What XML 1.0 cannot hold at all, even as a reference: most C0 controls, U+FFFE and U+FFFF (and
+# a lone surrogate, which no UTF-8 document holds).
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_text(value: str) -> str:
