@@ -75,6 +75,20 @@ def test_graphs_are_replaced_added_to_and_dropped(store: GraphStore) -> None:
     assert not store.has_graph(GRAPH)
 
 
+def test_a_graph_replaced_by_nothing_exists_empty(store: GraphStore) -> None:
+    assert store.replace_graph(GRAPH, []) == 0
+    assert store.has_graph(GRAPH) and store.graph_quads(GRAPH) == []
+    assert [(info.iri, info.triples) for info in store.graphs()] == [(GRAPH, 0)]
+    assert store.drop_graph(GRAPH) is True and not store.has_graph(GRAPH)
+
+
+def test_the_default_graph_read_is_the_union_queries_see(store: GraphStore) -> None:
+    store.replace_graph(GRAPH, [_triple("1")])
+    union = store.graph_quads(None)
+    assert _triple("1").triple in {q.triple for q in union}
+    assert len(union) == _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+
+
 def test_queries_see_data_and_catalogue_as_one_default_graph(store: GraphStore) -> None:
     for source in load.collect([str(EXAMPLES / "kestrel")]):
         store.replace_graph(source.base_iri, load.parse_quads(source))

@@ -103,13 +103,13 @@ class RemoteStore:
         return True
 
     def has_graph(self, graph: str) -> bool:
-        """Give whether a named graph holds anything."""
-        text = f"ASK {{ GRAPH <{checked_graph(graph)}> {{ ?s ?p ?o }} }}"
+        """Give whether a named graph exists (an empty one too, on a server that keeps empty graphs)."""
+        text = f"ASK {{ GRAPH <{checked_graph(graph)}> {{ }} }}"
         return bool(self._query_json(text).get("boolean"))
 
     def graphs(self) -> list[GraphInfo]:
         """Give the organisation's named graphs and their sizes."""
-        text = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        text = "SELECT ?g (COUNT(?s) AS ?n) WHERE { GRAPH ?g { OPTIONAL { ?s ?p ?o } } } GROUP BY ?g"  # empty too
         found = [
             GraphInfo(row["g"]["value"], int(row["n"]["value"]))
             for row in self._query_json(text)["results"]["bindings"]
@@ -118,11 +118,14 @@ class RemoteStore:
         return sorted(found, key=lambda info: info.iri)
 
     def graph_quads(self, graph: str | None) -> list[pyoxigraph.Quad]:
-        """Give one graph's triples (the default graph for None) by a Graph Store GET."""
-        params = {"default": ""} if graph is None else {"graph": checked_graph(graph)}
-        response = self._client.get(
-            self.endpoints.graph_store, params=params, headers={"Accept": "application/n-triples"}
-        )
+        """Give one named graph's triples by a Graph Store GET; for None, those of the default graph
+        queries see (the union of all graphs, as :meth:`answer` asks for it), each once."""
+        if graph is None:
+            text = "CONSTRUCT WHERE { ?s ?p ?o }"
+            union = self.answer(QueryRequest(text, (), (), True, "N_TRIPLES", 0))
+            return list(dict.fromkeys(pyoxigraph.parse(union, pyoxigraph.RdfFormat.N_TRIPLES)))
+        params = {"graph": checked_graph(graph)}
+        response = self._client.get(self.endpoints.graph_store, params=params, headers={"Accept": _NT})
         if response.status_code == 404:
             return []
         _raise_for(response, "GET")
