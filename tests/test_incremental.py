@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -290,9 +292,9 @@ def _read_until(lines: queue.Queue[str], text: str, timeout: float = 60) -> str:
     raise AssertionError(f"no {text!r} in:\n{''.join(seen)}")
 
 
-def test_watch_prints_what_a_change_raised_and_resolved_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    data = tmp_path / "kestrel"
-    shutil.copytree(EXAMPLE, data)
+@contextmanager
+def _watching(data: Path) -> Iterator[tuple[subprocess.Popen[str], queue.Queue[str]]]:
+    """Run `aimsgraph watch` on ``data``; give the process and its output, a line at a time."""
     command = [str(Path(sys.executable).parent / "aimsgraph"), "watch", str(data), "--as-of", "2026-11-26"]
     watcher = subprocess.Popen(
         [*command, "--interval", "0.1"],
@@ -303,7 +305,15 @@ def test_watch_prints_what_a_change_raised_and_resolved_and_stops_on_ctrl_c(tmp_
     )
     try:
         assert watcher.stdout is not None
-        output = _lines(watcher.stdout)
+        yield watcher, _lines(watcher.stdout)
+    finally:
+        watcher.kill()
+
+
+def test_watch_prints_what_a_change_raised_and_resolved_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    data = tmp_path / "kestrel"
+    shutil.copytree(EXAMPLE, data)
+    with _watching(data) as (watcher, output):
         _read_until(output, "Watching")
         systems = data / "systems.ttl"
         original = systems.read_text(encoding="utf-8")
@@ -319,8 +329,6 @@ def test_watch_prints_what_a_change_raised_and_resolved_and_stops_on_ctrl_c(tmp_
         assert "0 new, 1 resolved" in resolved and "resolved  The AI system has no accountable owner" in resolved
         watcher.send_signal(signal.SIGINT)
         assert watcher.wait(timeout=30) == 0
-    finally:
-        watcher.kill()
 
 
 def test_watch_started_on_a_broken_file_keeps_watching_until_it_is_fixed(tmp_path: Path) -> None:
@@ -329,17 +337,7 @@ def test_watch_started_on_a_broken_file_keeps_watching_until_it_is_fixed(tmp_pat
     risks = data / "risks.ttl"
     original = risks.read_text(encoding="utf-8")
     risks.write_text("not turtle ;;\n", encoding="utf-8")
-    command = [str(Path(sys.executable).parent / "aimsgraph"), "watch", str(data), "--as-of", "2026-11-26"]
-    watcher = subprocess.Popen(
-        [*command, "--interval", "0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "CI": "true"},
-    )
-    try:
-        assert watcher.stdout is not None
-        output = _lines(watcher.stdout)
+    with _watching(data) as (watcher, output):
         started = _read_until(output, "Watching")
         assert "risks.ttl:1" in started and "7 file(s) validated" in started  # the others, without it
         risks.write_text(original, encoding="utf-8")
@@ -347,8 +345,6 @@ def test_watch_started_on_a_broken_file_keeps_watching_until_it_is_fixed(tmp_pat
         assert "risks.ttl" in taken
         watcher.send_signal(signal.SIGINT)
         assert watcher.wait(timeout=30) == 0
-    finally:
-        watcher.kill()
 
 
 def test_a_statement_two_files_make_stays_until_both_drop_it() -> None:
